@@ -1,0 +1,153 @@
+import type { StoredDocument, SubmissionMetadata } from '../ebrim/model.js';
+import { XdsError, XdsFailure } from '../errors.js';
+import { checkAgainstRegistry } from './checks.js';
+import { sqlState, type Db } from './db.js';
+import { dtmNow, insertSubmission } from './insert.js';
+
+export { RegistryUnavailableError } from './db.js';
+
+/** The commit was ready but its deadline had passed: rolled back, since the submitter was already told Failure. */
+export class DeadlineExceededError extends Error {
+  constructor(readonly deadline: number) {
+    super(`submission deadline ${new Date(deadline).toISOString()} passed before commit; rolled back`);
+    this.name = 'DeadlineExceededError';
+  }
+}
+
+export interface CommitInput {
+  /** The gateway's job id: committing the same submission again is a no-op. */
+  submissionId: string;
+  metadata: SubmissionMetadata;
+  /** Repository facts of each document; empty for ITI-42. */
+  stored: StoredDocument[];
+  /** Epoch ms; at or after it the transaction is rolled back instead of committed. */
+  deadline?: number;
+}
+
+export interface RetrievableDocument {
+  uniqueId: string;
+  entryUuid: string;
+  contentKey: string | null;
+  mimeType: string;
+  repositoryUniqueId: string | null;
+  size: number;
+  hash: string | null;
+  status: string;
+}
+
+export interface RegistryCounts {
+  documentEntries: number;
+  submissionSets: number;
+  patients: number;
+}
+
+// A conflict with a concurrent commit (unique key taken meanwhile, deadlock): re-run, and the checks then see the winner.
+const CONFLICT_STATES = new Set(['23505', '40P01', '40001']);
+const MAX_ATTEMPTS = 3;
+
+interface RetrieveRow {
+  unique_id: string;
+  entry_uuid: string;
+  content_key: string | null;
+  mime_type: string;
+  repository_unique_id: string | null;
+  size: string | number | null;
+  hash: string | null;
+  status: string;
+}
+
+const RETRIEVE_SQL = `select unique_id, entry_uuid, content_key, mime_type, repository_unique_id, size, hash, status
+  from document_entries where unique_id = any($1::text[]) order by version desc`;
+
+/** The XDS registry's storage: patients, and submissions committed all-or-nothing. */
+export class Registry {
+  constructor(readonly db: Db) {}
+
+  async registerPatient(patientId: string): Promise<'created' | 'exists'> {
+    const rows = await this.db.query('insert into patients (patient_id) values ($1) on conflict (patient_id) do nothing returning patient_id', [patientId]);
+    return rows.length ? 'created' : 'exists';
+  }
+
+  async patientExists(patientId: string): Promise<boolean> {
+    const rows = await this.db.query('select 1 from patients where patient_id = $1', [patientId]);
+    return rows.length > 0;
+  }
+
+  /**
+   * Registers a whole submission in one transaction, or nothing: throws XdsFailure with every error found,
+   * DeadlineExceededError when the deadline passed, RegistryUnavailableError when the database is unreachable.
+   */
+  async commitSubmission(input: CommitInput): Promise<'committed' | 'already-committed'> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.db.transaction((tx) => this.commitOnce(tx, input));
+      } catch (err) {
+        const state = sqlState(err);
+        if (state === undefined || !CONFLICT_STATES.has(state)) throw err;
+        if (attempt < MAX_ATTEMPTS) continue;
+        if (state !== '23505') throw err;
+        const constraint = (err as { constraint?: string }).constraint ?? 'unique key';
+        throw new XdsFailure([new XdsError('XDSRegistryError', `the submission conflicts with registry content (${constraint})`, input.metadata.submissionSet.submittedId)]);
+      }
+    }
+  }
+
+  private async commitOnce(tx: Db, input: CommitInput): Promise<'committed' | 'already-committed'> {
+    const { submissionId, metadata, stored, deadline } = input;
+    const check = await checkAgainstRegistry(tx, metadata, stored, submissionId);
+    if (check.committed) return 'already-committed';
+    if (check.errors.length) throw new XdsFailure(check.errors);
+    await insertSubmission(tx, submissionId, metadata, stored, dtmNow());
+    if (deadline !== undefined && Date.now() >= deadline) throw new DeadlineExceededError(deadline);
+    return 'committed';
+  }
+
+  /** The commit's checks, read-only and without locks: a fast answer before the submission is queued. */
+  async checkSubmission(metadata: SubmissionMetadata, stored: StoredDocument[]): Promise<XdsError[]> {
+    return (await checkAgainstRegistry(this.db, metadata, stored, null)).errors;
+  }
+
+  async isSubmissionCommitted(submissionId: string): Promise<boolean> {
+    const rows = await this.db.query('select 1 from submission_sets where submission_id = $1', [submissionId], { prepare: true });
+    return rows.length > 0;
+  }
+
+  /** Documents by uniqueId, Deprecated ones included; of several versions, the latest. */
+  async findDocumentsForRetrieve(uniqueIds: string[]): Promise<Map<string, RetrievableDocument>> {
+    const found = new Map<string, RetrievableDocument>();
+    if (!uniqueIds.length) return found;
+    const rows = await this.db.query<RetrieveRow>(RETRIEVE_SQL, [uniqueIds], { prepare: true });
+    for (const r of rows) {
+      if (found.has(r.unique_id)) continue;
+      found.set(r.unique_id, {
+        uniqueId: r.unique_id,
+        entryUuid: r.entry_uuid,
+        contentKey: r.content_key,
+        mimeType: r.mime_type,
+        repositoryUniqueId: r.repository_unique_id,
+        size: r.size === null ? 0 : Number(r.size),
+        hash: r.hash,
+        status: r.status,
+      });
+    }
+    return found;
+  }
+
+  /** Which of these content-store keys the registry still points to (the orphan sweeper keeps those). */
+  async referencedContentKeys(keys: string[]): Promise<Set<string>> {
+    if (!keys.length) return new Set();
+    const rows = await this.db.query<{ content_key: string }>(
+      'select distinct content_key from document_entries where content_key = any($1::text[])',
+      [keys],
+    );
+    return new Set(rows.map((r) => r.content_key));
+  }
+
+  async counts(): Promise<RegistryCounts> {
+    const [row] = await this.db.query<RegistryCounts>(`select
+      (select count(*) from document_entries)::int as "documentEntries",
+      (select count(*) from submission_sets)::int as "submissionSets",
+      (select count(*) from patients)::int as patients`);
+    return row ?? { documentEntries: 0, submissionSets: 0, patients: 0 };
+  }
+}
