@@ -1,0 +1,90 @@
+import { FlowProducer, Job, QueueEvents } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { INDEX_QUEUE, STORE_QUEUE, decodeJobErrors, type IndexJobData, type IndexJobResult, type StoreJobData } from './jobs.js';
+import { XdsError } from '../errors.js';
+
+export type SubmissionOutcome =
+  | { status: 'committed' }
+  | { status: 'rejected'; errors: XdsError[] }
+  | { status: 'timeout' };
+
+export class QueueUnavailableError extends Error {}
+
+/** The gateway's side of the queue: hands a submission to the store and index workers and waits for the registry. */
+export class SubmissionQueue {
+  private readonly flow: FlowProducer;
+  private readonly events: QueueEvents;
+
+  constructor(
+    private readonly producer: Redis,
+    eventsConnection: Redis,
+    private readonly prefix: string,
+    private readonly attempts: number,
+  ) {
+    this.flow = new FlowProducer({ connection: producer, prefix });
+    this.events = new QueueEvents(INDEX_QUEUE, { connection: eventsConnection, prefix });
+    // Errors surface through the calls; an unhandled 'error' event would crash the process.
+    this.flow.on('error', () => undefined);
+    this.events.on('error', () => undefined);
+  }
+
+  async ready(): Promise<void> {
+    await this.events.waitUntilReady();
+  }
+
+  /**
+   * Enqueues store (child) then index (parent) for one submission and waits for the index job.
+   * The caller's deadline is in the job: a worker that picks it up too late refuses to commit.
+   */
+  async submit(store: StoreJobData, index: IndexJobData, waitMs: number): Promise<SubmissionOutcome> {
+    const jobOpts = {
+      jobId: index.submissionId,
+      attempts: this.attempts,
+      backoff: { type: 'exponential' as const, delay: 200 },
+      removeOnComplete: { age: 3600, count: 10_000 },
+      removeOnFail: { age: 24 * 3600 },
+    };
+    let job: Job;
+    try {
+      const node = await this.flow.add({
+        name: 'index',
+        queueName: INDEX_QUEUE,
+        data: index,
+        opts: jobOpts,
+        children: [
+          {
+            name: 'store',
+            queueName: STORE_QUEUE,
+            data: store,
+            opts: { ...jobOpts, jobId: `${index.submissionId}-store`, failParentOnFailure: true },
+          },
+        ],
+      });
+      job = node.job;
+    } catch (err) {
+      throw new QueueUnavailableError(`queue unavailable: ${(err as Error).message}`);
+    }
+    try {
+      const result = (await job.waitUntilFinished(this.events, waitMs)) as IndexJobResult;
+      return { status: result.status === 'committed' || result.status === 'already-committed' ? 'committed' : 'timeout' };
+    } catch (err) {
+      const message = (err as Error).message ?? '';
+      const errors = decodeJobErrors(message);
+      if (errors) return { status: 'rejected', errors: errors.map((e) => XdsError.fromJSON(e)) };
+      if (/timed out|ttl/i.test(message)) return { status: 'timeout' };
+      return { status: 'rejected', errors: [new XdsError('XDSRepositoryError', `submission failed: ${firstLine(message)}`)] };
+    }
+  }
+
+  async ping(): Promise<void> {
+    await this.producer.ping();
+  }
+
+  async close(): Promise<void> {
+    await Promise.allSettled([this.flow.close(), this.events.close()]);
+  }
+}
+
+function firstLine(s: string): string {
+  return s.split('\n', 1)[0]!.slice(0, 300);
+}
