@@ -1,0 +1,133 @@
+import { randomUUID } from 'node:crypto';
+import type { GatewayContext } from '../context.js';
+import { hashBytes, ContentStoreFullError } from '../content/store.js';
+import type { DocumentEntry, StoredDocument, SubmissionMetadata, SubmittedDocument } from '../ebrim/model.js';
+import { parseProvideAndRegister } from '../ebrim/parse.js';
+import { withRepositorySlots } from '../ebrim/repository-slots.js';
+import { registryResponseXml } from '../ebrim/response.js';
+import { validateSubmission } from '../ebrim/validate.js';
+import { XdsError } from '../errors.js';
+import { QueueUnavailableError } from '../queue/submissions.js';
+import { RegistryUnavailableError } from '../registry/db.js';
+import { resolveXop } from '../soap/mtom.js';
+import type { SoapRequest } from '../soap/envelope.js';
+
+/** Extra wait past the deadline, for a commit that started just before it to report back. */
+const DEADLINE_GRACE_MS = 3000;
+
+/**
+ * ITI-41 Provide and Register Document Set-b (ITI TF-2b §3.41), as the repository receives it:
+ * parse the metadata and documents, validate them, compute hash and size, store the bytes
+ * durably, then register the whole submission atomically and answer once it is registered.
+ */
+export async function provideAndRegisterDocumentSet(
+  request: SoapRequest,
+  attachments: Map<string, Buffer>,
+  ctx: GatewayContext,
+): Promise<string> {
+  const parsed = parseProvideAndRegister(request.body, (el) => resolveXop(el, attachments));
+  if (!parsed.metadata || parsed.errors.length) return registryResponseXml(parsed.errors);
+  const { metadata, documents } = parsed;
+
+  const stored = describeDocuments(metadata.documentEntries, documents);
+  const errors = validateSubmission(metadata, {
+    documents: new Map(stored.bySubmittedId),
+    repositoryUniqueId: ctx.config.repositoryUniqueId,
+    patientAuthority: ctx.config.patientAuthority,
+  });
+  if (errors.length === 0) errors.push(...(await checkAgainstRegistry(metadata, stored.list, ctx)));
+  if (errors.some((e) => e.severity === 'Error')) return registryResponseXml(errors);
+
+  const writeError = await storeDocuments(stored.blobs, ctx);
+  if (writeError) return registryResponseXml([writeError]);
+
+  const registered = await registerSubmission(withRepositoryFacts(metadata, stored.list, ctx), stored.list, ctx);
+  return registryResponseXml([...errors, ...registered]);
+}
+
+interface DescribedDocuments {
+  list: StoredDocument[];
+  bySubmittedId: [string, { sha1: string; size: number }][];
+  blobs: { bytes: Buffer; key: string }[];
+}
+
+/** Hash and size of each document, tied to the DocumentEntry it belongs to. */
+function describeDocuments(entries: DocumentEntry[], documents: SubmittedDocument[]): DescribedDocuments {
+  const entryBySubmittedId = new Map(entries.map((e) => [e.submittedId, e]));
+  const list: StoredDocument[] = [];
+  const bySubmittedId: DescribedDocuments['bySubmittedId'] = [];
+  const blobs: DescribedDocuments['blobs'] = [];
+  for (const doc of documents) {
+    const { sha256, sha1, size } = hashBytes(doc.bytes);
+    bySubmittedId.push([doc.submittedId, { sha1, size }]);
+    blobs.push({ bytes: doc.bytes, key: sha256 });
+    const entry = entryBySubmittedId.get(doc.submittedId);
+    if (entry) list.push({ entryId: entry.id, uniqueId: entry.uniqueId, contentKey: sha256, sha1, size, mimeType: entry.mimeType });
+  }
+  return { list, bySubmittedId, blobs };
+}
+
+/** Unknown patient, uniqueIds already registered: answered before anything is written. */
+async function checkAgainstRegistry(metadata: SubmissionMetadata, stored: StoredDocument[], ctx: GatewayContext): Promise<XdsError[]> {
+  try {
+    return await ctx.registry.checkSubmission(metadata, stored);
+  } catch (err) {
+    return [unavailable(err, ctx)];
+  }
+}
+
+async function storeDocuments(blobs: DescribedDocuments['blobs'], ctx: GatewayContext): Promise<XdsError | undefined> {
+  try {
+    await Promise.all(blobs.map((b) => ctx.content.put(b.bytes, b.key)));
+    return undefined;
+  } catch (err) {
+    ctx.logger.error({ err: (err as Error).message }, 'content store write failed');
+    if (err instanceof ContentStoreFullError) {
+      return new XdsError('XDSRepositoryOutOfResources', 'the repository content store is full; nothing was registered');
+    }
+    return new XdsError('XDSRepositoryError', 'the repository could not write the documents durably; nothing was registered');
+  }
+}
+
+function withRepositoryFacts(metadata: SubmissionMetadata, stored: StoredDocument[], ctx: GatewayContext): SubmissionMetadata {
+  const byEntry = new Map(stored.map((s) => [s.entryId, s]));
+  return {
+    ...metadata,
+    documentEntries: metadata.documentEntries.map((entry) => {
+      const facts = byEntry.get(entry.id)!;
+      return withRepositorySlots(entry, facts, ctx.config.repositoryUniqueId);
+    }),
+  };
+}
+
+/** Hands the submission to the store and index workers and waits, bounded, until it is registered. */
+async function registerSubmission(metadata: SubmissionMetadata, stored: StoredDocument[], ctx: GatewayContext): Promise<XdsError[]> {
+  const submissionId = randomUUID();
+  const deadline = Date.now() + ctx.config.submissionTimeoutMs;
+  let outcome;
+  try {
+    outcome = await ctx.queue.submit(
+      { submissionId, documents: stored },
+      { submissionId, metadata, stored, deadline },
+      ctx.config.submissionTimeoutMs + DEADLINE_GRACE_MS,
+    );
+  } catch (err) {
+    return [unavailable(err, ctx)];
+  }
+  if (outcome.status === 'committed') return [];
+  if (outcome.status === 'rejected') return outcome.errors;
+  // No answer in time: the deadline in the job guarantees no later commit, so the registry is the truth.
+  try {
+    if (await ctx.registry.isSubmissionCommitted(submissionId)) return [];
+  } catch (err) {
+    return [unavailable(err, ctx)];
+  }
+  return [new XdsError('XDSRegistryBusy', `the submission was not registered within ${ctx.config.submissionTimeoutMs} ms; nothing was registered`)];
+}
+
+function unavailable(err: unknown, ctx: GatewayContext): XdsError {
+  ctx.logger.error({ err: (err as Error).message }, 'backend unavailable');
+  if (err instanceof RegistryUnavailableError) return new XdsError('XDSRegistryNotAvailable', 'the registry database is not available; nothing was registered');
+  if (err instanceof QueueUnavailableError) return new XdsError('XDSRepositoryError', 'the repository queue (Redis) is not available; nothing was registered');
+  return new XdsError('XDSRepositoryError', 'the repository could not process the submission; nothing was registered');
+}
