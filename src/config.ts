@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import path from 'node:path';
 
 /** Every setting of the gateway, read once from the environment. Each is documented in the README table. */
@@ -79,7 +80,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, version = '0.0.
     databaseUrl: env.DATABASE_URL || undefined,
     databaseSchema: schema,
     redisUrl: env.REDIS_URL || undefined,
-    queuePrefix: env.QUEUE_PREFIX || 'xdsgw',
+    queuePrefix: env.QUEUE_PREFIX || defaultQueuePrefix(env.DATABASE_URL, dataDir),
     contentDir: path.resolve(env.CONTENT_DIR || path.join(dataDir, 'content')),
     repositoryUniqueId,
     homeCommunityId: home,
@@ -95,4 +96,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, version = '0.0.
     logLevel: env.LOG_LEVEL || 'info',
     version,
   };
+}
+
+/**
+ * With the embedded registry, each data dir is its own gateway: its jobs must never be taken by
+ * another embedded gateway sharing the same local Redis, so the prefix is tied to the data dir.
+ */
+function defaultQueuePrefix(databaseUrl: string | undefined, dataDir: string): string {
+  if (databaseUrl) return 'xdsgw';
+  return `xdsgw-${createHash('sha256').update(dataDir).digest('hex').slice(0, 12)}`;
 }

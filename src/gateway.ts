@@ -1,0 +1,111 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import type { Config } from './config.js';
+import type { GatewayContext } from './context.js';
+import { ContentStore } from './content/store.js';
+import { startSweeper } from './content/sweeper-schedule.js';
+import { createApp } from './http/app.js';
+import type { Logger } from './log.js';
+import { consumerConnection, producerConnection, waitReady } from './queue/connection.js';
+import { SubmissionQueue } from './queue/submissions.js';
+import { startWorkers, type Workers } from './queue/workers.js';
+import { openDb, type Db } from './registry/db.js';
+import { migrate } from './registry/migrate.js';
+import { Registry } from './registry/registry.js';
+
+export interface Backends {
+  db: Db;
+  registry: Registry;
+  content: ContentStore;
+  close(): Promise<void>;
+}
+
+/** Database (migrated) and content store: what both the gateway and the workers need. */
+export async function openBackends(config: Config): Promise<Backends> {
+  const db = await openDb({
+    databaseUrl: config.databaseUrl,
+    pgliteDir: path.join(config.dataDir, 'registry'),
+    schema: config.databaseSchema,
+  });
+  try {
+    await migrate(db);
+    const content = await ContentStore.open(config.contentDir);
+    return { db, registry: new Registry(db), content, close: () => db.close() };
+  } catch (err) {
+    await db.close();
+    throw err;
+  }
+}
+
+export interface RunningWorkers {
+  close(): Promise<void>;
+}
+
+/** Store and index workers plus the orphan sweeper, on their own Redis connections. */
+export function runWorkers(config: Config, redisUrl: string, backends: Backends, logger: Logger): RunningWorkers {
+  const workers: Workers = startWorkers({
+    connection: () => consumerConnection(redisUrl),
+    prefix: config.queuePrefix,
+    concurrency: config.workerConcurrency,
+    stalledIntervalMs: config.stalledIntervalMs,
+    content: backends.content,
+    registry: backends.registry,
+    logger,
+  });
+  const sweeper = startSweeper(backends.content, backends.registry, config.orphanGraceMs, logger);
+  return {
+    async close() {
+      sweeper.stop();
+      await workers.close();
+    },
+  };
+}
+
+export interface RunningGateway {
+  url: string;
+  server: Server;
+  context: GatewayContext;
+  close(): Promise<void>;
+}
+
+/** The HTTP gateway on given backends and Redis; workers in-process when configured (always with PGlite). */
+export async function startGateway(config: Config, redisUrl: string, backends: Backends, logger: Logger): Promise<RunningGateway> {
+  const producer = producerConnection(redisUrl);
+  producer.on('error', () => undefined);
+  await waitReady(producer, 10_000);
+  const queue = new SubmissionQueue(producer, consumerConnection(redisUrl), config.queuePrefix, config.jobAttempts);
+  await queue.ready();
+  const workers = config.inProcessWorkers || backends.db.mode === 'pglite' ? runWorkers(config, redisUrl, backends, logger) : undefined;
+
+  const context: GatewayContext = { config, registry: backends.registry, content: backends.content, queue, logger };
+  const app = createApp(context, [
+    { name: 'redis', check: () => queue.ping() },
+    { name: 'database', check: () => backends.db.ping() },
+    { name: 'contentStore', check: () => backends.content.ping() },
+  ]);
+  const server = await new Promise<Server>((resolve, reject) => {
+    const s = app.listen(config.port, config.host, () => resolve(s));
+    s.once('error', reject);
+  });
+  server.requestTimeout = config.requestTimeoutMs;
+  server.headersTimeout = Math.min(config.requestTimeoutMs, 30_000);
+  server.keepAliveTimeout = 65_000;
+  const { port } = server.address() as AddressInfo;
+  const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
+
+  return {
+    url: `http://${host}:${port}`,
+    server,
+    context,
+    async close() {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      });
+      await workers?.close();
+      await queue.close();
+      producer.disconnect();
+    },
+  };
+}

@@ -1,0 +1,49 @@
+import type { Request, Response } from 'express';
+import type { GatewayContext } from '../context.js';
+import { responseAction } from '../ebrim/uuids.js';
+import { parseEnvelope, responseEnvelope, actionNotSupported } from '../soap/envelope.js';
+import { SoapFault, faultEnvelope, SOAP_CONTENT_TYPE } from '../soap/fault.js';
+import { buildMtomResponse, readSoapMessage } from '../soap/mtom.js';
+import type { Transaction } from '../transactions/index.js';
+
+/**
+ * One SOAP endpoint: reads the (possibly MTOM) message, checks the envelope and WS-Addressing,
+ * runs the transaction named by the Action if this endpoint serves it, and answers in SOAP 1.2.
+ */
+export function soapEndpoint(transactions: Map<string, Transaction>, ctx: GatewayContext) {
+  return async (req: Request, res: Response): Promise<void> => {
+    let relatesTo: string | undefined;
+    try {
+      const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+      const incoming = readSoapMessage(req.headers['content-type'], body);
+      const request = parseEnvelope(incoming.soapXml);
+      relatesTo = request.messageId;
+      const transaction = transactions.get(request.action);
+      if (!transaction) throw actionNotSupported(request.action);
+      res.locals.transaction = transaction.name;
+      const result = await transaction.handle(request, incoming.attachments, ctx);
+      const envelope = responseEnvelope({ action: responseAction(transaction.action), relatesTo, bodyXml: result.bodyXml });
+      if (result.attachments || incoming.mtom) {
+        const mtom = buildMtomResponse(envelope, result.attachments ?? []);
+        res.status(200).type(mtom.contentType).send(mtom.body);
+      } else {
+        res.status(200).type(SOAP_CONTENT_TYPE).send(envelope);
+      }
+    } catch (err) {
+      sendFault(res, err, ctx, relatesTo);
+    }
+  };
+}
+
+/** Every failure leaves as a SOAP fault; unexpected ones are logged and answered without internals. */
+export function sendFault(res: Response, err: unknown, ctx: GatewayContext, relatesTo?: string): void {
+  let fault: SoapFault;
+  if (err instanceof SoapFault) {
+    fault = err;
+  } else {
+    ctx.logger.error({ err: err instanceof Error ? { message: err.message, stack: err.stack } : String(err) }, 'unexpected error in SOAP endpoint');
+    fault = new SoapFault('Receiver', 'internal error of the gateway; the request was not processed');
+  }
+  res.locals.fault = fault.code;
+  res.status(fault.httpStatus).type(SOAP_CONTENT_TYPE).send(faultEnvelope(fault, { relatesTo }));
+}

@@ -1,0 +1,46 @@
+import { ConfigError, loadConfig } from './config.js';
+import { openBackends, startGateway } from './gateway.js';
+import { createLogger } from './log.js';
+import { RedisUnavailableError, ensureRedis } from './queue/redis-server.js';
+import { VERSION } from './version.js';
+
+/** `npm start`: config → Redis (embedded if none) → registry and content store → HTTP server and workers. */
+async function main(): Promise<void> {
+  const config = loadConfig(process.env, VERSION);
+  const logger = createLogger(config.logLevel);
+  const redis = await ensureRedis({ redisUrl: config.redisUrl, dataDir: config.dataDir, logger });
+  const backends = await openBackends(config);
+  const gateway = await startGateway(config, redis.url, backends, logger);
+  logger.info(
+    {
+      url: gateway.url,
+      registry: backends.db.mode === 'pglite' ? `embedded PGlite (${config.dataDir}/registry)` : 'PostgreSQL (DATABASE_URL)',
+      redis: redis.started ? `embedded redis-server (${config.dataDir}/redis)` : redis.url.replace(/\/\/[^@]*@/, '//***@'),
+      repositoryUniqueId: config.repositoryUniqueId,
+      workers: config.inProcessWorkers || backends.db.mode === 'pglite' ? 'in-process' : 'separate (npm run worker)',
+    },
+    `XDS gateway ${VERSION} listening on ${gateway.url}`,
+  );
+
+  let stopping = false;
+  const stop = async (signal: string): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down: finishing in-flight requests and jobs');
+    await gateway.close();
+    await backends.close();
+    await redis.stop();
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+}
+
+main().catch((err: unknown) => {
+  if (err instanceof ConfigError || err instanceof RedisUnavailableError) {
+    console.error(`xds-gateway: ${err.message}`);
+  } else {
+    console.error(`xds-gateway: failed to start: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  process.exit(1);
+});

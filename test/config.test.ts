@@ -1,0 +1,38 @@
+import path from 'node:path';
+import { expect } from 'chai';
+import { ConfigError, loadConfig } from '../src/config.js';
+
+describe('configuration from the environment', () => {
+  it('gives the embedded defaults when nothing is set', () => {
+    const c = loadConfig({});
+    expect(c.port).to.equal(8080);
+    expect(c.databaseUrl).to.equal(undefined);
+    expect(c.dataDir).to.equal(path.resolve('data'));
+    expect(c.contentDir).to.equal(path.resolve('data/content'));
+    expect(c.patientAuthority).to.equal('1.2.250.1.213.1.4.8');
+    expect(c.maxRequestBytes).to.equal(64 * 1024 * 1024);
+    expect(c.inProcessWorkers).to.equal(true);
+  });
+
+  it('ties the queue prefix to the data dir with the embedded registry, and shares it with PostgreSQL', () => {
+    const a = loadConfig({ DATA_DIR: '/srv/a' }).queuePrefix;
+    const b = loadConfig({ DATA_DIR: '/srv/b' }).queuePrefix;
+    expect(a).to.not.equal(b);
+    expect(loadConfig({ DATA_DIR: '/srv/a', DATABASE_URL: 'postgres://x/y' }).queuePrefix).to.equal('xdsgw');
+    expect(loadConfig({ QUEUE_PREFIX: 'mine' }).queuePrefix).to.equal('mine');
+  });
+
+  for (const [name, value] of [
+    ['PORT', 'eighty'],
+    ['MAX_REQUEST_BYTES', '-1'],
+    ['IN_PROCESS_WORKERS', 'maybe'],
+    ['REPOSITORY_UNIQUE_ID', '1.2.x'],
+    ['XDS_PATIENT_AUTHORITY', 'INS'],
+    ['HOME_COMMUNITY_ID', '1.2.3'],
+    ['DATABASE_SCHEMA', 'Robert"); drop'],
+  ] as const) {
+    it(`refuses ${name}=${value} with a message naming ${name}`, () => {
+      expect(() => loadConfig({ [name]: value })).to.throw(ConfigError, name);
+    });
+  }
+});
