@@ -2,6 +2,7 @@ import { ConfigError, loadConfig } from './config.js';
 import { openBackends, startGateway } from './gateway.js';
 import { createLogger } from './log.js';
 import { RedisUnavailableError, ensureRedis } from './queue/redis-server.js';
+import { closeOnSignals, redactUrl } from './shutdown.js';
 import { VERSION } from './version.js';
 
 /** `npm start`: config → Redis (embedded if none) → registry and content store → HTTP server and workers. */
@@ -15,25 +16,14 @@ async function main(): Promise<void> {
     {
       url: gateway.url,
       registry: backends.db.mode === 'pglite' ? `embedded PGlite (${config.dataDir}/registry)` : 'PostgreSQL (DATABASE_URL)',
-      redis: redis.started ? `embedded redis-server (${config.dataDir}/redis)` : redis.url.replace(/\/\/[^@]*@/, '//***@'),
+      redis: redis.started ? `embedded redis-server (${config.dataDir}/redis)` : redactUrl(redis.url),
       repositoryUniqueId: config.repositoryUniqueId,
       workers: config.inProcessWorkers || backends.db.mode === 'pglite' ? 'in-process' : 'separate (npm run worker)',
     },
     `XDS gateway ${VERSION} listening on ${gateway.url}`,
   );
 
-  let stopping = false;
-  const stop = async (signal: string): Promise<void> => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'shutting down: finishing in-flight requests and jobs');
-    await gateway.close();
-    await backends.close();
-    await redis.stop();
-    process.exit(0);
-  };
-  process.on('SIGTERM', () => void stop('SIGTERM'));
-  process.on('SIGINT', () => void stop('SIGINT'));
+  closeOnSignals(logger, 'gateway', [() => gateway.close(), () => backends.close(), () => redis.stop()]);
 }
 
 main().catch((err: unknown) => {

@@ -1,6 +1,7 @@
 import { ConfigError, loadConfig } from './config.js';
 import { openBackends, runWorkers } from './gateway.js';
 import { createLogger } from './log.js';
+import { closeOnSignals, redactUrl } from './shutdown.js';
 import { VERSION } from './version.js';
 
 /** `npm run worker`: store and index workers alone, scaled apart from the HTTP gateways. */
@@ -13,19 +14,9 @@ async function main(): Promise<void> {
   const redisUrl = config.redisUrl ?? 'redis://127.0.0.1:6379';
   const backends = await openBackends(config);
   const workers = runWorkers(config, redisUrl, backends, logger);
-  logger.info({ redis: redisUrl.replace(/\/\/[^@]*@/, '//***@'), concurrency: config.workerConcurrency }, `XDS worker ${VERSION} started`);
+  logger.info({ redis: redactUrl(redisUrl), concurrency: config.workerConcurrency }, `XDS worker ${VERSION} started`);
 
-  let stopping = false;
-  const stop = async (signal: string): Promise<void> => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'worker shutting down: finishing active jobs');
-    await workers.close();
-    await backends.close();
-    process.exit(0);
-  };
-  process.on('SIGTERM', () => void stop('SIGTERM'));
-  process.on('SIGINT', () => void stop('SIGINT'));
+  closeOnSignals(logger, 'worker', [() => workers.close(), () => backends.close()]);
 }
 
 main().catch((err: unknown) => {
