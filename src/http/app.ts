@@ -61,6 +61,7 @@ function requestLogging(ctx: GatewayContext) {
     const headerId = req.headers['x-request-id'];
     const requestId = typeof headerId === 'string' && /^[\w.:-]{1,128}$/.test(headerId) ? headerId : randomUUID();
     res.setHeader('X-Request-Id', requestId);
+    res.locals.requestId = requestId;
     const start = process.hrtime.bigint();
     res.on('finish', () => {
       const ms = Number(process.hrtime.bigint() - start) / 1e6;

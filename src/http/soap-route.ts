@@ -13,6 +13,7 @@ import type { Transaction } from '../transactions/index.js';
 export function soapEndpoint(transactions: Map<string, Transaction>, ctx: GatewayContext) {
   return async (req: Request, res: Response): Promise<void> => {
     let relatesTo: string | undefined;
+    const requestCtx: GatewayContext = { ...ctx, logger: ctx.logger.child({ requestId: res.locals.requestId as string }) };
     try {
       const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
       const incoming = readSoapMessage(req.headers['content-type'], body);
@@ -21,7 +22,7 @@ export function soapEndpoint(transactions: Map<string, Transaction>, ctx: Gatewa
       const transaction = transactions.get(request.action);
       if (!transaction) throw actionNotSupported(request.action);
       res.locals.transaction = transaction.name;
-      const result = await transaction.handle(request, incoming.attachments, ctx);
+      const result = await transaction.handle(request, incoming.attachments, requestCtx);
       const envelope = responseEnvelope({ action: responseAction(transaction.action), relatesTo, bodyXml: result.bodyXml });
       if (result.attachments || incoming.mtom) {
         const mtom = buildMtomResponse(envelope, result.attachments ?? []);
@@ -30,7 +31,7 @@ export function soapEndpoint(transactions: Map<string, Transaction>, ctx: Gatewa
         res.status(200).type(SOAP_CONTENT_TYPE).send(envelope);
       }
     } catch (err) {
-      sendFault(res, err, ctx, relatesTo);
+      sendFault(res, err, requestCtx, relatesTo);
     }
   };
 }
