@@ -253,27 +253,12 @@ describe('soap/mtom', () => {
       expect(faultOf(() => readSoapMessage(MTOM_TYPE, body)).reason).to.contain('malformed multipart delimiter');
     });
 
-    it('parses a 1 MB binary attachment fast, byte for byte', () => {
+    it('returns a 1 MB binary attachment byte for byte, as a view on the request buffer (no copy)', () => {
       const doc = awkwardBytes(1024 * 1024);
       const body = multipart([{ headers: ROOT_HEADERS, body: ENVELOPE }, { headers: ['Content-ID: <big@x>', 'Content-Type: application/pdf'], body: doc }]);
-      readSoapMessage(MTOM_TYPE, body);
-      const t0 = process.hrtime.bigint();
-      const runs = 20;
-      let part: Buffer | undefined;
-      for (let i = 0; i < runs; i++) part = readSoapMessage(MTOM_TYPE, body).attachments.get('big@x');
-      const perRunMs = Number(process.hrtime.bigint() - t0) / 1e6 / runs;
-      expect(part!.equals(doc)).to.equal(true);
-      expect(perRunMs).to.be.below(5);
-    });
-
-    it('parses a 50 KB MTOM request in well under a millisecond', () => {
-      const body = multipart([{ headers: ROOT_HEADERS, body: readFileSync(SAMPLE) }, { headers: ['Content-ID: <doc@x>'], body: awkwardBytes(40 * 1024) }]);
-      for (let i = 0; i < 50; i++) readSoapMessage(MTOM_TYPE, body);
-      const runs = 500;
-      const t0 = process.hrtime.bigint();
-      for (let i = 0; i < runs; i++) readSoapMessage(MTOM_TYPE, body);
-      const perRunMs = Number(process.hrtime.bigint() - t0) / 1e6 / runs;
-      expect(perRunMs).to.be.below(0.5);
+      const part = readSoapMessage(MTOM_TYPE, body).attachments.get('big@x')!;
+      expect(part.equals(doc)).to.equal(true);
+      expect(part.buffer).to.equal(body.buffer);
     });
   });
 
