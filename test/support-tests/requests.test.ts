@@ -64,21 +64,23 @@ const sha1 = (b: Buffer): string => createHash('sha1').update(b).digest('hex');
 describe('test support: samples and request builders', () => {
   describe('samples/cda', () => {
     const names = readdirSync(SAMPLES_CDA_DIR).filter((n) => n.endsWith('.xml'));
-    const expected: Record<string, { code: string; templateId: string }> = {
+    const expected: Record<string, { code: string; templateId: string; codeSystem?: string }> = {
       'cr-bio-45k.xml': { code: '11502-2', templateId: '1.2.250.1.213.1.1.1.55' },
       'ldl-ses.xml': { code: '11490-0', templateId: '1.2.250.1.213.1.1.1.29' },
       'dlu.xml': { code: '74207-2', templateId: '1.2.250.1.213.1.1.1.22' },
       'cr-img.xml': { code: '18748-4', templateId: '1.2.250.1.213.1.1.1.45' },
       'unstructured-pdf.xml': { code: '11488-4', templateId: '1.3.6.1.4.1.19376.1.2.20' },
+      'vsm.xml': { code: 'SYNTH', templateId: '1.2.250.1.213.1.1.1.13', codeSystem: '1.2.250.1.213.1.1.4.12' },
+      'vac.xml': { code: '11369-6', templateId: '1.2.250.1.213.1.1.1.37' },
     };
 
-    it('holds the five documents the README lists, and no other', () => {
+    it('holds the documents the README lists, and no other', () => {
       expect(names.sort()).to.deep.equal(Object.keys(expected).sort());
       const readme = readFileSync(path.join(SAMPLES_CDA_DIR, 'README.md'), 'utf8');
       for (const n of names) expect(readme).to.include(`\`${n}\``);
     });
 
-    for (const [name, { code, templateId }] of Object.entries(expected)) {
+    for (const [name, { code, templateId, codeSystem }] of Object.entries(expected)) {
       it(`${name} is a well-formed French CDA R2 header for a fictitious INS-NIR patient`, () => {
         const doc = parseXml(sampleCda(name).toString('utf8'));
         expect([doc.ns, doc.local]).to.deep.equal([NS.cda, 'ClinicalDocument']);
@@ -87,7 +89,7 @@ describe('test support: samples and request builders', () => {
         const templates = childrenOf(doc, NS.cda, 'templateId').map((t) => t.attrs.root);
         expect(templates).to.include.members(['2.16.840.1.113883.2.8.2.1', '1.2.250.1.213.1.1.1.1', templateId]);
         expect(cda(doc, 'id')!.attrs.root).to.match(/^1\.2\.250\.1\.999\.9\.1\.\d+\.1$/);
-        expect(cda(doc, 'code')!.attrs).to.include({ code, codeSystem: '2.16.840.1.113883.6.1' });
+        expect(cda(doc, 'code')!.attrs).to.include({ code, codeSystem: codeSystem ?? '2.16.840.1.113883.6.1' });
         expect(cda(doc, 'title')!.text).to.not.equal('');
         expect(cda(doc, 'effectiveTime')!.attrs.value).to.match(/^\d{14}[+-]\d{4}$/);
         expect(cda(doc, 'confidentialityCode')!.attrs).to.include({ code: 'N', codeSystem: '2.16.840.1.113883.5.25' });

@@ -26,6 +26,8 @@ export interface PatientDemographics {
 
 /** What a CDA header says that XDS metadata must agree with, already in metadata form. */
 export interface CdaFacts {
+  /** ClinicalDocument/id as an XDS uniqueId: root, or root^extension. */
+  documentId?: string;
   typeCode?: CodeSpec;
   title?: string;
   /** UTC DTM. */
@@ -81,7 +83,10 @@ export function cdaFacts(bytes: Buffer): CdaFacts | undefined {
   const givens = all(name, 'given');
   const birthName = (list: XmlElement[]) => text(list.find((e) => e.attrs.qualifier === 'BR') ?? list[0]);
 
+  const docRoot = attr(el(doc, 'id'), 'root');
+  const docExt = attr(el(doc, 'id'), 'extension');
   return {
+    documentId: docRoot && docExt ? `${docRoot}^${docExt}` : docRoot,
     typeCode: code(el(doc, 'code')),
     title: text(el(doc, 'title')),
     creationTime: cdaTimeToUtc(attr(el(doc, 'effectiveTime'), 'value')),

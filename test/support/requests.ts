@@ -144,6 +144,7 @@ const DOCUMENT_TYPES: Record<string, { classCode: CodeSpec; formatCode: CodeSpec
   '11502-2': { classCode: DMP_CODES.classCode('10', 'Compte rendu'), formatCode: DMP_CODES.iheFormat('urn:ihe:lab:xd-lab:2008', 'CR de biologie') },
   '11490-0': { classCode: DMP_CODES.classCode('10', 'Compte rendu'), formatCode: DMP_CODES.ciSisFormat('urn:asip:ci-sis:ldl-ses:2017', 'Lettre de liaison à la sortie') },
   '74207-2': { classCode: DMP_CODES.classCode('11', 'Synthèse'), formatCode: DMP_CODES.ciSisFormat('urn:asip:ci-sis:dlu:2015', 'Dossier de liaison d\'urgence') },
+  SYNTH: { classCode: DMP_CODES.classCode('11', 'Synthèse'), formatCode: DMP_CODES.ciSisFormat('urn:asip:ci-sis:vsm:2012', 'Volet de synthèse médicale') },
   '18748-4': {
     classCode: DMP_CODES.classCode('31', 'Imagerie médicale'),
     formatCode: DMP_CODES.iheFormat('urn:ihe:rad:CDA:ImagingReportStructuredHeadings:2013', 'CR d\'imagerie médicale'),
@@ -230,7 +231,8 @@ function resolveEntry(doc: DocSpec, index: number, spec: SubmissionSpec): Resolv
     { name: 'legalAuthenticator', values: [doc.legalAuthenticator ?? facts?.legalAuthenticator ?? DEFAULT_LEGAL_AUTHENTICATOR] },
     ...(doc.repositoryUniqueId !== undefined ? [{ name: 'repositoryUniqueId', values: [doc.repositoryUniqueId] }] : []),
     { name: 'serviceStartTime', values: [doc.serviceStartTime ?? facts?.serviceStartTime ?? dtmNow(-3600_000)] },
-    { name: 'serviceStopTime', values: [doc.serviceStopTime ?? facts?.serviceStopTime ?? creationTime] },
+    // A header with a start and no end (an event still open) gets no stop time rather than an invented one.
+    ...[doc.serviceStopTime ?? facts?.serviceStopTime ?? (facts?.serviceStartTime ? undefined : creationTime)].flatMap((v) => (v ? [{ name: 'serviceStopTime', values: [v] }] : [])),
     ...(doc.size !== undefined ? [{ name: 'size', values: [String(doc.size)] }] : []),
     { name: 'sourcePatientId', values: [doc.sourcePatientId ?? patientId] },
     { name: 'sourcePatientInfo', values: doc.sourcePatientInfo ?? sourcePatientInfo(doc.sourcePatientId ?? patientId, facts) },
@@ -241,7 +243,7 @@ function resolveEntry(doc: DocSpec, index: number, spec: SubmissionSpec): Resolv
     id: doc.id ?? `Document${String(index + 1).padStart(2, '0')}`,
     bytes: doc.bytes,
     mimeType,
-    uniqueId: doc.uniqueId ?? newOid(),
+    uniqueId: doc.uniqueId ?? facts?.documentId ?? newOid(),
     patientId,
     title: doc.title ?? facts?.title ?? 'Document de test (fictif)',
     slots,
