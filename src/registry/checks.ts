@@ -1,11 +1,14 @@
 import type { StoredDocument, SubmissionMetadata } from '../ebrim/model.js';
 import { XdsError } from '../errors.js';
 import type { Db } from './db.js';
+import { checkLifecycle, EMPTY_PLAN, type LifecyclePlan } from './lifecycle.js';
 
 export interface SubmissionCheck {
   /** A submission with this id is already in the registry (a retried commit). */
   committed: boolean;
   errors: XdsError[];
+  /** What the commit changes in registered objects (deprecations, folder memberships). */
+  plan: LifecyclePlan;
 }
 
 type FoundKind = 'submission' | 'patient' | 'document' | 'submissionSet' | 'folder' | 'object';
@@ -38,8 +41,8 @@ export const storedById = (stored: StoredDocument[]): Map<string, StoredDocument
 
 /**
  * Checks a submission against the registry's content, collecting every error: unknown patients, uniqueIds
- * already registered (or repeated in the message), entryUUIDs already used, and association ends that are
- * neither in the submission nor in the registry.
+ * already registered (or repeated in the message), entryUUIDs already used, and the lifecycle rules of its
+ * associations (ends that resolve to live objects, RPLC/APND/XFRM targets, folder memberships).
  */
 export async function checkAgainstRegistry(
   db: Db,
@@ -50,16 +53,15 @@ export async function checkAgainstRegistry(
   const { submissionSet: ss, documentEntries: docs, folders, associations } = metadata;
   const objects = [ss, ...docs, ...folders, ...associations];
   const inSubmission = new Set(objects.map((o) => o.id));
-  const references = [...new Set(associations.flatMap((a) => [a.sourceObject, a.targetObject]))].filter((id) => !inSubmission.has(id));
   const patientIds = [...new Set([ss.patientId, ...docs.map((d) => d.patientId), ...folders.map((f) => f.patientId)])];
 
   const rows = await db.query<Found>(
     CHECK_SQL,
-    [submissionId, patientIds, docs.map((d) => d.uniqueId), ss.uniqueId, folders.map((f) => f.uniqueId), [...inSubmission, ...references]],
+    [submissionId, patientIds, docs.map((d) => d.uniqueId), ss.uniqueId, folders.map((f) => f.uniqueId), [...inSubmission]],
     { prepare: true },
   );
   const found = (kind: FoundKind): Map<string, Found> => new Map(rows.filter((r) => r.kind === kind).map((r) => [r.key, r]));
-  if (rows.some((r) => r.kind === 'submission')) return { committed: true, errors: [] };
+  if (rows.some((r) => r.kind === 'submission')) return { committed: true, errors: [], plan: EMPTY_PLAN };
 
   const errors: XdsError[] = [];
   const knownPatients = found('patient');
@@ -115,12 +117,7 @@ export async function checkAgainstRegistry(
     }
   }
 
-  for (const a of associations) {
-    for (const end of new Set([a.sourceObject, a.targetObject])) {
-      if (!inSubmission.has(end) && !existingObjects.has(end)) {
-        errors.push(new XdsError('UnresolvedReferenceException', `Association ${a.submittedId} refers to ${end}, which is neither in the submission nor in the registry`, a.submittedId));
-      }
-    }
-  }
-  return { committed: false, errors };
+  const lifecycle = await checkLifecycle(db, metadata);
+  errors.push(...lifecycle.errors);
+  return { committed: false, errors, plan: lifecycle.plan };
 }

@@ -139,6 +139,11 @@ async function openPostgres(url: string, opts: OpenDbOptions): Promise<Db> {
       const client = await mapped(pool.connect());
       // A connection whose state is unknown (lost, timed out, failed rollback) is destroyed, not reused.
       let destroy = false;
+      // A checked-out client emits 'error' when its connection drops (database restart): unheard, it would kill the process.
+      const onLost = (): void => {
+        destroy = true;
+      };
+      client.on('error', onLost);
       try {
         await mapped(client.query('begin'));
         const result = await fn(txDb(client));
@@ -149,6 +154,7 @@ async function openPostgres(url: string, opts: OpenDbOptions): Promise<Db> {
         else await client.query('rollback').catch(() => (destroy = true));
         throw err;
       } finally {
+        client.off('error', onLost);
         client.release(destroy);
       }
     },

@@ -2,7 +2,10 @@ import type { StoredDocument, SubmissionMetadata } from '../ebrim/model.js';
 import { XdsError, XdsFailure } from '../errors.js';
 import { checkAgainstRegistry } from './checks.js';
 import { sqlState, type Db } from './db.js';
+import { deleteObjects, type DeletionRequest } from './deletion.js';
 import { dtmNow, insertSubmission } from './insert.js';
+import { applyLifecycle } from './lifecycle.js';
+import { updateDocumentSet } from './update.js';
 
 export { RegistryUnavailableError } from './db.js';
 
@@ -57,7 +60,7 @@ interface RetrieveRow {
 }
 
 const RETRIEVE_SQL = `select unique_id, entry_uuid, content_key, mime_type, repository_unique_id, size, hash, status
-  from document_entries where unique_id = any($1::text[]) order by version desc`;
+  from document_entries where unique_id = any($1::text[]) and deleted_at is null order by version desc`;
 
 /** The XDS registry's storage: patients, and submissions committed all-or-nothing. */
 export class Registry {
@@ -78,16 +81,30 @@ export class Registry {
    * DeadlineExceededError when the deadline passed, RegistryUnavailableError when the database is unreachable.
    */
   async commitSubmission(input: CommitInput): Promise<'committed' | 'already-committed'> {
+    return this.withConflictRetry((tx) => this.commitOnce(tx, input), input.metadata.submissionSet.submittedId);
+  }
+
+  /** ITI-57: new versions and status changes of registered objects, with the SubmissionSet, in one transaction. Throws XdsFailure. */
+  async updateDocumentSet(submissionId: string, metadata: SubmissionMetadata): Promise<void> {
+    await this.withConflictRetry((tx) => updateDocumentSet(tx, submissionId, metadata), metadata.submissionSet.submittedId);
+  }
+
+  /** ITI-62: logical deletion of the named objects, all or none; returns how many objects were marked deleted. Throws XdsFailure. */
+  async deleteObjects(request: DeletionRequest): Promise<number> {
+    return this.withConflictRetry((tx) => deleteObjects(tx, request));
+  }
+
+  private async withConflictRetry<T>(fn: (tx: Db) => Promise<T>, location?: string): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.db.transaction((tx) => this.commitOnce(tx, input));
+        return await this.db.transaction(fn);
       } catch (err) {
         const state = sqlState(err);
         if (state === undefined || !CONFLICT_STATES.has(state)) throw err;
         if (attempt < MAX_ATTEMPTS) continue;
         if (state !== '23505') throw err;
         const constraint = (err as { constraint?: string }).constraint ?? 'unique key';
-        throw new XdsFailure([new XdsError('XDSRegistryError', `the submission conflicts with registry content (${constraint})`, input.metadata.submissionSet.submittedId)]);
+        throw new XdsFailure([new XdsError('XDSRegistryError', `the request conflicts with registry content (${constraint})`, location)]);
       }
     }
   }
@@ -97,7 +114,9 @@ export class Registry {
     const check = await checkAgainstRegistry(tx, metadata, stored, submissionId);
     if (check.committed) return 'already-committed';
     if (check.errors.length) throw new XdsFailure(check.errors);
-    await insertSubmission(tx, submissionId, metadata, stored, dtmNow());
+    const now = dtmNow();
+    await insertSubmission(tx, submissionId, metadata, stored, now);
+    await applyLifecycle(tx, check.plan, metadata.submissionSet.id, now);
     if (deadline !== undefined && Date.now() >= deadline) throw new DeadlineExceededError(deadline);
     return 'committed';
   }
@@ -112,7 +131,7 @@ export class Registry {
     return rows.length > 0;
   }
 
-  /** Documents by uniqueId, Deprecated ones included; of several versions, the latest. */
+  /** Documents by uniqueId, Deprecated ones included, deleted ones not; of several versions, the latest. */
   async findDocumentsForRetrieve(uniqueIds: string[]): Promise<Map<string, RetrievableDocument>> {
     const found = new Map<string, RetrievableDocument>();
     if (!uniqueIds.length) return found;

@@ -282,7 +282,13 @@ describeEachDb('Registry.commitSubmission', (suite) => {
     await commit(first);
     const folderId = first.metadata.folders[0]!.id;
     await suite.db.query(`update folders set last_update_time = '20000101000000' where entry_uuid = $1`, [folderId]);
-    const s = makeSubmission({ patientId, associations: (_ss, docs) => [makeAssociation(ASSOCIATION_TYPE.hasMember, folderId, docs[0]!.id)] });
+    const s = makeSubmission({
+      patientId,
+      associations: (ss, docs) => {
+        const inFolder = makeAssociation(ASSOCIATION_TYPE.hasMember, folderId, docs[0]!.id);
+        return [inFolder, makeAssociation(ASSOCIATION_TYPE.hasMember, ss.id, inFolder.id, 'Original')];
+      },
+    });
     await commit(s);
     const [row] = await suite.db.query<{ t: string }>('select last_update_time as t from folders where entry_uuid = $1', [folderId]);
     expect(row!.t).to.match(/^\d{14}$/);

@@ -1,0 +1,57 @@
+import { randomUUID } from 'node:crypto';
+import type { GatewayContext } from '../context.js';
+import type { StoredDocument, SubmissionMetadata } from '../ebrim/model.js';
+import { XdsError } from '../errors.js';
+import { QueueUnavailableError } from '../queue/submissions.js';
+import { RegistryUnavailableError } from '../registry/db.js';
+
+/** Extra wait past the deadline, for a commit that started just before it to report back. */
+const DEADLINE_GRACE_MS = 3000;
+
+/**
+ * The registration step shared by ITI-41 and ITI-42: unknown patient, uniqueIds already registered,
+ * lifecycle targets (RPLC, APND, XFRM, folders): answered before anything is written.
+ */
+export async function checkAgainstRegistry(metadata: SubmissionMetadata, stored: StoredDocument[], ctx: GatewayContext): Promise<XdsError[]> {
+  try {
+    return await ctx.registry.checkSubmission(metadata, stored);
+  } catch (err) {
+    return [unavailable(err, ctx)];
+  }
+}
+
+/**
+ * Hands the submission to the store and index workers and waits, bounded, until it is registered
+ * in one transaction. `stored` is empty for ITI-42: the bytes are in another repository.
+ */
+export async function registerSubmission(metadata: SubmissionMetadata, stored: StoredDocument[], ctx: GatewayContext): Promise<XdsError[]> {
+  const submissionId = randomUUID();
+  const deadline = Date.now() + ctx.config.submissionTimeoutMs;
+  let outcome;
+  try {
+    outcome = await ctx.queue.submit(
+      { submissionId, documents: stored },
+      { submissionId, metadata, stored, deadline },
+      ctx.config.submissionTimeoutMs + DEADLINE_GRACE_MS,
+    );
+  } catch (err) {
+    return [unavailable(err, ctx)];
+  }
+  if (outcome.status === 'committed') return [];
+  if (outcome.status === 'rejected') return outcome.errors;
+  // No answer in time: the deadline in the job guarantees no later commit, so the registry is the truth.
+  try {
+    if (await ctx.registry.isSubmissionCommitted(submissionId)) return [];
+  } catch (err) {
+    return [unavailable(err, ctx)];
+  }
+  return [new XdsError('XDSRegistryBusy', `the submission was not registered within ${ctx.config.submissionTimeoutMs} ms; nothing was registered`)];
+}
+
+/** A backend that does not answer, as the XDS error the submitter gets. */
+export function unavailable(err: unknown, ctx: GatewayContext): XdsError {
+  ctx.logger.error({ err: (err as Error).message }, 'backend unavailable');
+  if (err instanceof RegistryUnavailableError) return new XdsError('XDSRegistryNotAvailable', 'the registry database is not available; nothing was registered');
+  if (err instanceof QueueUnavailableError) return new XdsError('XDSRepositoryError', 'the repository queue (Redis) is not available; nothing was registered');
+  return new XdsError('XDSRepositoryError', 'the repository could not process the submission; nothing was registered');
+}
