@@ -1,4 +1,5 @@
 import type { Author, Code, DocumentEntry, StoredDocument, SubmissionMetadata } from '../ebrim/model.js';
+import { rimObjectTemplate } from '../ebrim/serialize.js';
 import { ASSOCIATION_TYPE, OBJECT_TYPE, STATUS } from '../ebrim/uuids.js';
 import type { Db } from './db.js';
 import { documentHash, storedById } from './checks.js';
@@ -20,6 +21,7 @@ const TABLES = {
     content_type_scheme: 'text',
     status: 'text',
     rim: 'jsonb',
+    leaf_xml: 'text',
   },
   submission_set_authors: AUTHOR_COLUMNS,
   document_entries: {
@@ -52,10 +54,11 @@ const TABLES = {
     title: 'text',
     submission_set_uuid: 'text',
     rim: 'jsonb',
+    leaf_xml: 'text',
   },
   document_entry_codes: { entry_uuid: 'text', kind: 'text', code: 'text', scheme: 'text' },
   document_entry_authors: AUTHOR_COLUMNS,
-  folders: { entry_uuid: 'text', unique_id: 'text', patient_id: 'text', status: 'text', last_update_time: 'text', rim: 'jsonb' },
+  folders: { entry_uuid: 'text', unique_id: 'text', patient_id: 'text', status: 'text', last_update_time: 'text', rim: 'jsonb', leaf_xml: 'text' },
   folder_codes: { entry_uuid: 'text', code: 'text', scheme: 'text' },
   associations: {
     entry_uuid: 'text',
@@ -65,6 +68,7 @@ const TABLES = {
     status: 'text',
     submission_set_uuid: 'text',
     rim: 'jsonb',
+    leaf_xml: 'text',
   },
 } satisfies Record<string, Record<string, string>>;
 
@@ -98,7 +102,7 @@ const authorRows = (entryUuid: string, authors: Author[]): Row[] =>
 const codeRows = (entryUuid: string, kind: 'event' | 'confidentiality', codes: Code[]): Row[] =>
   codes.map((c) => ({ entry_uuid: entryUuid, kind, code: c.code, scheme: c.codingScheme }));
 
-function documentRow(d: DocumentEntry, stored: StoredDocument | undefined, hash: string | null, submissionSetUuid: string): Row {
+function documentRow(d: DocumentEntry, stored: StoredDocument | undefined, hash: string | null, submissionSetUuid: string, version: number): Row {
   const [classCode, classScheme] = code(d.classCode);
   const [typeCode, typeScheme] = code(d.typeCode);
   const [formatCode, formatScheme] = code(d.formatCode);
@@ -108,7 +112,7 @@ function documentRow(d: DocumentEntry, stored: StoredDocument | undefined, hash:
   return {
     entry_uuid: d.id,
     logical_id: d.lid || d.id,
-    version: 1,
+    version,
     unique_id: d.uniqueId,
     patient_id: d.patientId,
     status: STATUS.approved,
@@ -135,13 +139,15 @@ function documentRow(d: DocumentEntry, stored: StoredDocument | undefined, hash:
     title: d.title ?? null,
     submission_set_uuid: submissionSetUuid,
     rim: d.rim,
+    leaf_xml: rimObjectTemplate(d.rim),
   };
 }
 
 /**
  * Writes a checked submission: every object Approved, documents with the repository's facts
  * (content key, hash, size, mime type), folders stamped with `now`, and existing folders that
- * receive a document in this submission stamped too. Run inside the commit transaction.
+ * receive a document in this submission stamped too. `versions` gives the version of DocumentEntries
+ * that update a registered one (ITI-57); the others are version 1. Run inside the commit transaction.
  */
 export async function insertSubmission(
   tx: Db,
@@ -149,12 +155,13 @@ export async function insertSubmission(
   metadata: SubmissionMetadata,
   stored: StoredDocument[],
   now: string,
+  versions: Map<string, number> = new Map(),
 ): Promise<void> {
-  const rows = submissionRows(submissionId, metadata, stored, now);
+  const rows = submissionRows(submissionId, metadata, stored, now, versions);
   await tx.query(INSERT_SQL, [JSON.stringify(rows), now], { prepare: true });
 }
 
-function submissionRows(submissionId: string, metadata: SubmissionMetadata, stored: StoredDocument[], now: string): SubmissionRows {
+function submissionRows(submissionId: string, metadata: SubmissionMetadata, stored: StoredDocument[], now: string, versions: Map<string, number>): SubmissionRows {
   const { submissionSet: ss, documentEntries: docs, folders, associations } = metadata;
   const byId = storedById(stored);
   const [contentTypeCode, contentTypeScheme] = code(ss.contentTypeCode);
@@ -172,13 +179,14 @@ function submissionRows(submissionId: string, metadata: SubmissionMetadata, stor
         content_type_scheme: contentTypeScheme,
         status: STATUS.approved,
         rim: ss.rim,
+        leaf_xml: rimObjectTemplate(ss.rim),
       },
     ],
     submission_set_authors: authorRows(ss.id, ss.authors),
-    document_entries: docs.map((d) => documentRow(d, byId.get(d.id), documentHash(d.id, d.hash, byId), ss.id)),
+    document_entries: docs.map((d) => documentRow(d, byId.get(d.id), documentHash(d.id, d.hash, byId), ss.id, versions.get(d.id) ?? 1)),
     document_entry_codes: docs.flatMap((d) => [...codeRows(d.id, 'event', d.eventCodes), ...codeRows(d.id, 'confidentiality', d.confidentialityCodes)]),
     document_entry_authors: docs.flatMap((d) => authorRows(d.id, d.authors)),
-    folders: folders.map((f) => ({ entry_uuid: f.id, unique_id: f.uniqueId, patient_id: f.patientId, status: STATUS.approved, last_update_time: now, rim: f.rim })),
+    folders: folders.map((f) => ({ entry_uuid: f.id, unique_id: f.uniqueId, patient_id: f.patientId, status: STATUS.approved, last_update_time: now, rim: f.rim, leaf_xml: rimObjectTemplate(f.rim) })),
     folder_codes: folders.flatMap((f) => f.codeList.map((c) => ({ entry_uuid: f.id, code: c.code, scheme: c.codingScheme }))),
     associations: associations.map((a) => ({
       entry_uuid: a.id,
@@ -188,6 +196,7 @@ function submissionRows(submissionId: string, metadata: SubmissionMetadata, stor
       status: STATUS.approved,
       submission_set_uuid: ss.id,
       rim: a.rim,
+      leaf_xml: rimObjectTemplate(a.rim),
     })),
     // HasMember from an object already registered: a folder of the registry receiving a document.
     touched_folders: [

@@ -1,0 +1,150 @@
+import type { RimClassification, RimExternalIdentifier, RimLocalizedString, RimObject, RimSlot } from './model.js';
+import { OBJECT_TYPE } from './uuids.js';
+
+/** What the registry knows better than the stored submission: it overrides the stored ebRIM form. */
+export interface RegistryFacts {
+  /** The registry's current status of the object. */
+  status?: string;
+  /** logicalId and version (metadata level 2). */
+  lid?: string;
+  versionName?: string;
+  /** Folders: the registry-maintained lastUpdateTime slot. */
+  lastUpdateTime?: string;
+  /** homeCommunityId put on the object (when the query named one). */
+  home?: string;
+}
+
+const SPECIAL = /[<>&"'\t\n\r]/;
+
+// U+0001 and U+0002 delimit the placeholders of a template: a value carrying them (XML 1.0 cannot anyway) gets U+FFFD.
+const unmarked = (s: string): string => (s.includes('\u0001') || s.includes('\u0002') ? s.replaceAll('\u0001', '\uFFFD').replaceAll('\u0002', '\uFFFD') : s);
+
+/** An attribute value: escaped, with tab and line breaks as character references so that they survive attribute normalisation. */
+function attr(v: string): string {
+  const s = unmarked(v);
+  if (!SPECIAL.test(s)) return s;
+  return s.replace(/[<>&"'\t\n\r]/g, (c) => ESCAPES[c]!);
+}
+
+const ESCAPES: Record<string, string> = { '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;', '\t': '&#9;', '\n': '&#10;', '\r': '&#13;' };
+
+function text(v: string): string {
+  const s = unmarked(v);
+  return /[<>&]/.test(s) ? s.replace(/[<>&]/g, (c) => ESCAPES[c]!) : s;
+}
+
+const opt = (name: string, v: string | undefined): string => (v === undefined ? '' : ` ${name}="${attr(v)}"`);
+
+function slotXml(s: RimSlot): string {
+  let out = `<rim:Slot name="${attr(s.name)}"${opt('slotType', s.slotType)}><rim:ValueList>`;
+  for (const v of s.values) out += `<rim:Value>${text(v)}</rim:Value>`;
+  return out + '</rim:ValueList></rim:Slot>';
+}
+
+function localizedXml(element: 'Name' | 'Description', strings: RimLocalizedString[]): string {
+  if (!strings.length) return '';
+  let out = `<rim:${element}>`;
+  for (const l of strings) out += `<rim:LocalizedString${opt('xml:lang', l.lang)}${opt('charset', l.charset)} value="${attr(l.value)}"/>`;
+  return out + `</rim:${element}>`;
+}
+
+/**
+ * A template holds the object's XML with a placeholder `\u0001<letter><fallback>\u0002` wherever a
+ * registry fact goes: the fallback is what is written when that fact is not given.
+ */
+const MARK = { home: 'H', childHome: 'C', lid: 'L', status: 'S', version: 'V', lastUpdateTime: 'T' } as const;
+const mark = (letter: string, fallback = ''): string => `\u0001${letter}${fallback}\u0002`;
+
+function classificationXml(c: RimClassification): string {
+  return (
+    `<rim:Classification id="${attr(c.id)}"${mark(MARK.childHome)} objectType="${OBJECT_TYPE.classification}"${opt('classificationScheme', c.classificationScheme)}` +
+    ` classifiedObject="${attr(c.classifiedObject)}"${opt('classificationNode', c.classificationNode)}${opt('nodeRepresentation', c.nodeRepresentation)}>` +
+    c.slots.map(slotXml).join('') +
+    localizedXml('Name', c.name) +
+    localizedXml('Description', c.description) +
+    '</rim:Classification>'
+  );
+}
+
+function externalIdentifierXml(e: RimExternalIdentifier): string {
+  return (
+    `<rim:ExternalIdentifier id="${attr(e.id)}"${mark(MARK.childHome)} objectType="${OBJECT_TYPE.externalIdentifier}"` +
+    ` registryObject="${attr(e.registryObject)}" identificationScheme="${attr(e.identificationScheme)}" value="${attr(e.value)}">` +
+    localizedXml('Name', e.name) +
+    '</rim:ExternalIdentifier>'
+  );
+}
+
+/** The slots as stored; the first lastUpdateTime slot (or, without one, the end of the slots) is the folder's placeholder. */
+function slotsTemplate(slots: RimSlot[]): string {
+  const i = slots.findIndex((s) => s.name === 'lastUpdateTime');
+  const xml = slots.map((s, j) => (j === i ? mark(MARK.lastUpdateTime, slotXml(s)) : slotXml(s)));
+  return xml.join('') + (i === -1 ? mark(MARK.lastUpdateTime) : '');
+}
+
+/**
+ * One ebRIM 3.0 object as a LeafClass XML template, rendered once (at commit, for the registry's
+ * cache) and completed per answer by fillTemplate with the registry's facts.
+ */
+export function rimObjectTemplate(o: RimObject): string {
+  let open = `<rim:${o.kind} id="${attr(o.id)}"${mark(MARK.home, opt('home', o.home))}${mark(MARK.lid)}${opt('objectType', o.objectType)}${mark(MARK.status, opt('status', o.status))}`;
+  if (o.kind === 'ExtrinsicObject') open += `${opt('mimeType', o.mimeType)}${opt('isOpaque', o.isOpaque)}`;
+  if (o.kind === 'Association') open += `${opt('associationType', o.associationType)}${opt('sourceObject', o.sourceObject)}${opt('targetObject', o.targetObject)}`;
+  return (
+    open +
+    '>' +
+    slotsTemplate(o.slots) +
+    localizedXml('Name', o.name) +
+    localizedXml('Description', o.description) +
+    mark(MARK.version) +
+    o.classifications.map(classificationXml).join('') +
+    o.externalIdentifiers.map(externalIdentifierXml).join('') +
+    `</rim:${o.kind}>`
+  );
+}
+
+/** The template completed with the registry's facts: the LeafClass XML of the object. */
+export function fillTemplate(template: string, facts: RegistryFacts = {}): string {
+  const home = facts.home === undefined ? undefined : opt('home', facts.home);
+  let out = '';
+  let at = 0;
+  // A scan by indexOf: this runs for every object of every LeafClass answer.
+  for (let i = template.indexOf('\u0001'); i !== -1; i = template.indexOf('\u0001', at)) {
+    const end = template.indexOf('\u0002', i);
+    out += template.slice(at, i) + fragment(template[i + 1]!, template.slice(i + 2, end), facts, home);
+    at = end + 1;
+  }
+  return at === 0 ? template : out + template.slice(at);
+}
+
+function fragment(letter: string, fallback: string, facts: RegistryFacts, home: string | undefined): string {
+  switch (letter) {
+    case MARK.home:
+      return home ?? fallback;
+    case MARK.childHome:
+      return home ?? '';
+    case MARK.lid:
+      return opt('lid', facts.lid);
+    case MARK.status:
+      return facts.status === undefined ? fallback : opt('status', facts.status);
+    case MARK.version:
+      return facts.versionName === undefined ? '' : `<rim:VersionInfo versionName="${attr(facts.versionName)}"/>`;
+    case MARK.lastUpdateTime:
+      return facts.lastUpdateTime === undefined ? fallback : slotXml({ name: 'lastUpdateTime', values: [facts.lastUpdateTime] });
+    default:
+      return fallback;
+  }
+}
+
+/**
+ * One ebRIM 3.0 object (ExtrinsicObject, RegistryPackage with its classifications, Association)
+ * as LeafClass XML, in the element order of rim.xsd. The `rim` prefix must be bound by the caller.
+ */
+export function rimObjectXml(o: RimObject, facts: RegistryFacts = {}): string {
+  return fillTemplate(rimObjectTemplate(o), facts);
+}
+
+/** rim:ObjectRef of an object (returnType ObjectRef). */
+export function objectRefXml(id: string, home?: string): string {
+  return `<rim:ObjectRef id="${attr(id)}"${opt('home', home)}/>`;
+}

@@ -1,0 +1,60 @@
+import type { GatewayContext } from '../context.js';
+import { parseAdhocQueryRequest } from '../ebrim/query-request.js';
+import { registryErrorListXml } from '../ebrim/response.js';
+import { objectRefXml, type RegistryFacts } from '../ebrim/serialize.js';
+import { NS, RESPONSE_STATUS } from '../ebrim/uuids.js';
+import { XdsError } from '../errors.js';
+import { filterQueryAnswer, queryPatientIds } from '../policy/query-filter.js';
+import { RegistryUnavailableError } from '../registry/db.js';
+import { leafClassXml, type ResultObject } from '../registry/stored-queries/execute.js';
+import { runStoredQuery, type StoredQueryAnswer } from '../registry/stored-queries/run.js';
+import type { XmlElement } from '../xml/tree.js';
+
+/**
+ * ITI-18 Registry Stored Query (ITI TF-2a §3.18): the AdhocQueryRequest is read, the stored query
+ * named by its id runs with its parameters bound as SQL parameters, and the objects come back as
+ * LeafClass ebRIM or ObjectRefs in a query:AdhocQueryResponse.
+ */
+export async function registryStoredQuery(body: XmlElement, ctx: GatewayContext): Promise<string> {
+  const { query, errors } = parseAdhocQueryRequest(body);
+  if (!query) return adhocQueryResponse(errors, '');
+  let answer: StoredQueryAnswer;
+  try {
+    answer = await runStoredQuery(ctx.registry.db, query, { maxResults: ctx.config.storedQueryMaxResults, homeCommunityId: ctx.config.homeCommunityId });
+    // The access policy: a refused record replaces the whole answer, hidden documents leave it.
+    const shown = await filterQueryAnswer(ctx, queryPatientIds(query.slots), answer.objects);
+    if (shown.refusal) return adhocQueryResponse([shown.refusal], '');
+    answer.objects = shown.objects;
+  } catch (err) {
+    if (!(err instanceof RegistryUnavailableError)) throw err;
+    ctx.logger.error({ err: err.message }, 'registry unavailable during stored query');
+    return adhocQueryResponse([new XdsError('XDSRegistryNotAvailable', 'the registry database is not available')], '');
+  }
+  return adhocQueryResponse(answer.errors, objectListXml(answer));
+}
+
+function objectListXml(answer: StoredQueryAnswer): string {
+  if (answer.returnType === 'ObjectRef') return answer.objects.map((o) => objectRefXml(o.id, answer.home)).join('');
+  return answer.objects.map((o) => leafClassXml(o, registryFacts(o, answer))).join('');
+}
+
+function registryFacts(o: ResultObject, answer: StoredQueryAnswer): RegistryFacts {
+  const facts: RegistryFacts = { status: o.status, home: answer.home };
+  if (o.kind === 'folder') facts.lastUpdateTime = o.lastUpdateTime;
+  // logicalId and version belong to metadata level 2 (XDS Metadata Update).
+  if (o.kind === 'document' && answer.metadataLevel === 2) {
+    facts.lid = o.logicalId;
+    facts.versionName = o.version === undefined ? undefined : String(o.version);
+  }
+  return facts;
+}
+
+function adhocQueryResponse(errors: XdsError[], objectsXml: string): string {
+  const status = errors.some((e) => e.severity === 'Error') ? RESPONSE_STATUS.failure : RESPONSE_STATUS.success;
+  return (
+    `<query:AdhocQueryResponse xmlns:query="${NS.query}" xmlns:rim="${NS.rim}" xmlns:rs="${NS.rs}" status="${status}">` +
+    registryErrorListXml(errors) +
+    (objectsXml ? `<rim:RegistryObjectList>${objectsXml}</rim:RegistryObjectList>` : '<rim:RegistryObjectList/>') +
+    '</query:AdhocQueryResponse>'
+  );
+}

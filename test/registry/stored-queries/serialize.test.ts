@@ -1,0 +1,62 @@
+import { expect } from 'chai';
+import { fillTemplate, objectRefXml, rimObjectTemplate, rimObjectXml } from '../../../src/ebrim/serialize.js';
+import { NS, STATUS } from '../../../src/ebrim/uuids.js';
+import { child, childrenOf, parseXml } from '../../../src/xml/tree.js';
+import { makeDocumentEntry, makeFolder, newPatientId } from '../factory.js';
+
+const wrap = (xml: string) => parseXml(`<rim:RegistryObjectList xmlns:rim="${NS.rim}">${xml}</rim:RegistryObjectList>`).children[0]!;
+
+describe('ebRIM serialization of registry objects', () => {
+  it('writes a DocumentEntry with every slot, name, classification and external identifier as stored, and the registry status', () => {
+    const d = makeDocumentEntry({ patientId: newPatientId(), title: 'Résultats <urgents> & "bilan"' });
+    const el = wrap(rimObjectXml(d.rim, { status: STATUS.deprecated, lid: d.lid, versionName: '2' }));
+    expect(el.local).to.equal('ExtrinsicObject');
+    expect(el.attrs).to.include({ id: d.id, status: STATUS.deprecated, lid: d.lid, mimeType: 'text/xml', objectType: d.rim.objectType });
+    expect(childrenOf(el, NS.rim, 'Slot').map((s) => s.attrs.name)).to.deep.equal(d.rim.slots.map((s) => s.name));
+    const extension = childrenOf(el, NS.rim, 'Slot').find((s) => s.attrs.name === 'x-local-extension')!;
+    expect(extension.children[0]!.children.map((v) => v.text)).to.deep.equal(['kept as sent', '']);
+    expect(child(child(el, NS.rim, 'Name')!, NS.rim, 'LocalizedString')!.attrs.value).to.equal('Résultats <urgents> & "bilan"');
+    expect(child(el, NS.rim, 'VersionInfo')!.attrs.versionName).to.equal('2');
+    expect(childrenOf(el, NS.rim, 'Classification').map((c) => c.attrs.id)).to.deep.equal(d.rim.classifications.map((c) => c.id));
+    expect(childrenOf(el, NS.rim, 'ExternalIdentifier').map((e) => e.attrs.value)).to.deep.equal(d.rim.externalIdentifiers.map((e) => e.value));
+    const order = el.children.map((c) => c.local);
+    expect(order.lastIndexOf('Slot')).to.be.lessThan(order.indexOf('Name'));
+    expect(order.indexOf('VersionInfo')).to.be.lessThan(order.indexOf('Classification'));
+    expect(order.lastIndexOf('Classification')).to.be.lessThan(order.indexOf('ExternalIdentifier'));
+  });
+
+  it('writes a Folder with its classification node and the registry lastUpdateTime in place of the stored one', () => {
+    const f = makeFolder(newPatientId());
+    f.rim.slots.push({ name: 'lastUpdateTime', values: ['20000101000000'] });
+    const el = wrap(rimObjectXml(f.rim, { status: STATUS.approved, lastUpdateTime: '20240301120000' }));
+    const slots = childrenOf(el, NS.rim, 'Slot').filter((s) => s.attrs.name === 'lastUpdateTime');
+    expect(slots).to.have.length(1);
+    expect(slots[0]!.children[0]!.children[0]!.text).to.equal('20240301120000');
+    expect(childrenOf(el, NS.rim, 'Classification').some((c) => c.attrs.classificationNode === 'urn:uuid:d9d542f3-6cc4-48b6-8870-ea235fbc94c2')).to.equal(true);
+  });
+
+  it('completes the commit-time template into the same XML as a direct rendering, for every combination of registry facts', () => {
+    const d = makeDocumentEntry({ patientId: newPatientId() });
+    const withHome = { ...makeFolder(newPatientId()).rim, home: 'urn:oid:1.2.3' };
+    withHome.slots = [...withHome.slots, { name: 'lastUpdateTime', values: ['20000101000000'] }];
+    const factSets = [{}, { status: STATUS.deprecated }, { status: STATUS.approved, lid: d.lid, versionName: '3' }, { home: 'urn:oid:9&9', lastUpdateTime: '20240301120000' }];
+    for (const rim of [d.rim, makeFolder(newPatientId()).rim, withHome]) {
+      const template = rimObjectTemplate(rim);
+      for (const facts of factSets) expect(fillTemplate(template, facts)).to.equal(rimObjectXml(rim, facts));
+    }
+    const el = wrap(fillTemplate(rimObjectTemplate(withHome), {}));
+    expect(el.attrs.home).to.equal('urn:oid:1.2.3');
+    expect(childrenOf(el, NS.rim, 'Classification').every((c) => c.attrs.home === undefined)).to.equal(true);
+  });
+
+  it('writes U+0001 and U+0002 of a submitted value as U+FFFD so that a value cannot act as a placeholder', () => {
+    const d = makeDocumentEntry({ patientId: newPatientId(), title: 'a\u0001Sb\u0002' });
+    const xml = rimObjectXml(d.rim, { status: STATUS.approved });
+    expect(xml.includes('\u0001') || xml.includes('\u0002')).to.equal(false);
+    expect(child(child(wrap(xml), NS.rim, 'Name')!, NS.rim, 'LocalizedString')!.attrs.value).to.equal('a\uFFFDSb\uFFFD');
+  });
+
+  it('writes an ObjectRef with the home community when given', () => {
+    expect(wrap(objectRefXml('urn:uuid:x', 'urn:oid:1.2.3')).attrs).to.deep.equal({ id: 'urn:uuid:x', home: 'urn:oid:1.2.3' });
+  });
+});
