@@ -1,0 +1,132 @@
+import type { GatewayContext } from '../context.js';
+import { ASSOCIATION_TYPE } from '../ebrim/uuids.js';
+import type { XdsError } from '../errors.js';
+import type { ResultObject } from '../registry/stored-queries/execute.js';
+import type { AuthenticatedCaller } from './caller.js';
+import { entryFacts, recordState } from './records.js';
+import { canAccessRecord, canRead, type RecordState } from './rules.js';
+
+/** Stored query parameters that name the patient. */
+const PATIENT_PARAMS = new Set(['$XDSDocumentEntryPatientId', '$XDSSubmissionSetPatientId', '$XDSFolderPatientId', '$patientId']);
+
+/** The patient ids a stored query names in its parameters ('id' values, quotes doubled inside). */
+export function queryPatientIds(slots: { name: string; values: string[] }[]): string[] {
+  const ids = new Set<string>();
+  for (const s of slots) {
+    if (!PATIENT_PARAMS.has(s.name)) continue;
+    for (const v of s.values) for (const m of v.matchAll(/'((?:[^']|'')*)'/g)) ids.add(m[1]!.replace(/''/g, "'"));
+  }
+  return [...ids];
+}
+
+/**
+ * ITI-18 answer as the caller may see it. The record of every patient concerned is checked first (the
+ * token's patient, then the patients the query names, then those of the objects found): a refusal
+ * replaces the whole answer, so a refused caller cannot tell whether anything exists. Then the
+ * documents this caller may not read are removed, with whatever would reveal them: a signature or a
+ * submission set covering one of them, a folder holding only such documents, and every association with a removed end.
+ * Objects of another patient than the token names are removed as if they did not exist.
+ * Without an authenticated caller the answer is left as it is. A handful of queries per request, none per object.
+ */
+export async function filterQueryAnswer(
+  ctx: GatewayContext,
+  namedPatients: string[],
+  objects: ResultObject[],
+): Promise<{ refusal?: XdsError; objects: ResultObject[] }> {
+  const caller = ctx.caller;
+  if (!caller) return { objects };
+  const db = ctx.registry.db;
+  const scope = caller.patientId;
+  const records = new Map<string, RecordState | undefined>();
+  const objectPatients = scope ? [] : objects.flatMap((o) => (o.patientId ? [o.patientId] : []));
+  for (const patientId of new Set([...(scope ? [scope] : []), ...namedPatients, ...objectPatients])) {
+    const record = await recordState(db, patientId);
+    records.set(patientId, record);
+    const access = canAccessRecord(caller, patientId, record);
+    if (!access.allowed) return { refusal: access.error, objects: [] };
+  }
+
+  const hidden = new Set<string>();
+  for (const o of objects) if (scope && o.patientId && o.patientId !== scope) hidden.add(o.id);
+  const containers = objects.filter((o) => o.kind === 'submissionSet' || o.kind === 'folder').map((o) => o.id);
+  const members = containers.length
+    ? await db.query<{ source_uuid: string; target_uuid: string }>(
+        'select source_uuid, target_uuid from associations where source_uuid = any($1::text[]) and association_type = $2 and deleted_at is null',
+        [containers, ASSOCIATION_TYPE.hasMember],
+      )
+    : [];
+  const found = objects.filter((o) => o.kind === 'document').map((o) => o.id);
+  // A signature (DSG) names what it signs: the documents signed, directly or as members of the signed submission set.
+  const signed = found.length
+    ? await db.query<{ signature: string; member: string }>(
+        `select a.source_uuid as signature, coalesce(m.target_uuid, a.target_uuid) as member from associations a
+           left join associations m on m.source_uuid = a.target_uuid and m.association_type = $3 and m.deleted_at is null
+          where a.source_uuid = any($1::text[]) and a.association_type = $2 and a.deleted_at is null`,
+        [found, ASSOCIATION_TYPE.signs, ASSOCIATION_TYPE.hasMember],
+      )
+    : [];
+  const candidates = new Set<string>(found);
+  for (const o of objects) {
+    if (o.kind === 'association') for (const end of [o.sourceObject, o.targetObject]) if (end) candidates.add(end);
+  }
+  for (const m of members) candidates.add(m.target_uuid);
+  for (const s of signed) candidates.add(s.member);
+  const documents = await hiddenDocuments(ctx, caller, [...candidates], records);
+  for (const id of documents.hidden) hidden.add(id);
+  for (const s of signed) if (s.member !== s.signature && documents.hidden.has(s.member)) hidden.add(s.signature);
+
+  const membersOf = new Map<string, string[]>();
+  for (const m of members) {
+    if (!documents.known.has(m.target_uuid)) continue;
+    membersOf.set(m.source_uuid, [...(membersOf.get(m.source_uuid) ?? []), m.target_uuid]);
+  }
+  for (const o of objects) {
+    const docs = membersOf.get(o.id) ?? [];
+    // A submission set tells what was submitted with it; a folder is shared, so it goes only when all its documents are hidden.
+    if (o.kind === 'submissionSet' && docs.some((d) => hidden.has(d))) hidden.add(o.id);
+    if (o.kind === 'folder' && docs.length && docs.every((d) => hidden.has(d))) hidden.add(o.id);
+  }
+  let grew = true;
+  while (grew) {
+    grew = false;
+    for (const o of objects) {
+      if (o.kind !== 'association' || hidden.has(o.id)) continue;
+      if (hidden.has(o.sourceObject ?? '') || hidden.has(o.targetObject ?? '')) {
+        hidden.add(o.id);
+        grew = true;
+      }
+    }
+  }
+  return { objects: hidden.size ? objects.filter((o) => !hidden.has(o.id)) : objects };
+}
+
+/** Which of these entryUUIDs are documents (known), and which of those the caller may not read (hidden). */
+async function hiddenDocuments(
+  ctx: GatewayContext,
+  caller: AuthenticatedCaller,
+  entryUuids: string[],
+  records: Map<string, RecordState | undefined>,
+): Promise<{ known: Set<string>; hidden: Set<string> }> {
+  const known = new Set<string>();
+  const hidden = new Set<string>();
+  if (!entryUuids.length) return { known, hidden };
+  const db = ctx.registry.db;
+  const rows = await db.query<{ entry_uuid: string; unique_id: string; patient_id: string }>(
+    'select entry_uuid, unique_id, patient_id from document_entries where entry_uuid = any($1::text[])',
+    [entryUuids],
+  );
+  if (!rows.length) return { known, hidden };
+  const facts = await entryFacts(db, [...new Set(rows.map((r) => r.unique_id))]);
+  const now = ctx.clock?.() ?? new Date();
+  for (const r of rows) {
+    known.add(r.entry_uuid);
+    if (caller.patientId && r.patient_id !== caller.patientId) {
+      hidden.add(r.entry_uuid);
+      continue;
+    }
+    if (!records.has(r.patient_id)) records.set(r.patient_id, await recordState(db, r.patient_id));
+    const entry = facts.get(r.unique_id);
+    if (!entry || !canRead(caller, records.get(r.patient_id), entry, now).allowed) hidden.add(r.entry_uuid);
+  }
+  return { known, hidden };
+}
