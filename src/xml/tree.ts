@@ -26,9 +26,11 @@ export interface XmlLimits {
   maxElements: number;
   /** Most attributes on one element. */
   maxAttributes: number;
+  /** Longest attribute value (ids, OIDs, codes are short; document bytes travel as text or parts, never attributes). */
+  maxAttributeLength: number;
 }
 
-export const DEFAULT_XML_LIMITS: XmlLimits = { maxDepth: 256, maxElements: 2_000_000, maxAttributes: 256 };
+export const DEFAULT_XML_LIMITS: XmlLimits = { maxDepth: 256, maxElements: 2_000_000, maxAttributes: 256, maxAttributeLength: 1024 * 1024 };
 
 const XML_NS = 'http://www.w3.org/XML/1998/namespace';
 
@@ -83,11 +85,20 @@ export function parseXml(text: string, limits: XmlLimits = DEFAULT_XML_LIMITS): 
   if (valid !== true) {
     throw new XmlSyntaxError(`${valid.err.msg} (line ${valid.err.line}, column ${valid.err.col})`);
   }
-  const nodes = parser.parse(text) as FxpNode[];
+  const nodes = parseNodes(text);
   const roots = nodes.filter((n) => elementName(n) !== undefined);
   if (roots.length !== 1) throw new XmlSyntaxError(`expected exactly one root element, found ${roots.length}`);
   const counter = { elements: 0 };
   return convert(roots[0]!, new Map([['xml', XML_NS]]), limits, counter);
+}
+
+/** The validator lets a few malformed inputs through (an unclosed processing instruction): the parser's own errors are syntax errors too. */
+function parseNodes(text: string): FxpNode[] {
+  try {
+    return parser.parse(text) as FxpNode[];
+  } catch (err) {
+    throw new XmlSyntaxError(err instanceof Error ? err.message : String(err));
+  }
 }
 
 /** Cheap pre-scan so that a 10,000-deep document is refused before any recursive walk. */
@@ -134,6 +145,9 @@ function convert(node: FxpNode, scope: Map<string, string>, limits: XmlLimits, c
   const attrs: Record<string, string> = {};
   for (const name of attrNames) {
     if (name === 'xmlns' || name.startsWith('xmlns:')) continue;
+    if (rawAttrs[name]!.length > limits.maxAttributeLength) {
+      throw new XmlSyntaxError(`attribute ${name} of <${qname}> is longer than ${limits.maxAttributeLength} characters`);
+    }
     const value = decodeEntities(rawAttrs[name]!);
     if (name.includes(':')) {
       const a = resolve(name, localScope, false);
