@@ -8,6 +8,7 @@ COPY tsconfig.json ./
 COPY scripts ./scripts
 COPY src ./src
 COPY schemas ./schemas
+COPY cda-templates ./cda-templates
 RUN npm run build
 
 FROM node:20-bookworm-slim AS deps
@@ -25,6 +26,7 @@ COPY package.json ./
 COPY --from=deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY --from=build /app/schemas ./schemas
+COPY --from=build /app/cda-templates ./cda-templates
 # The application files stay owned by root (read-only to the service); only the data directory is writable.
 RUN mkdir -p /data/content && chown -R node:node /data
 USER node

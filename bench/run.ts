@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 
 /** Suites in the order they run; each writes its figures to bench/results/. */
-const SUITES = ['gateway'];
+const SUITES = ['gateway', 'query', 'sign', 'cda', 'policy'];
 const GATEWAY_SCENARIOS = ['iti41-45k-seq', 'iti41-45k-c16', 'iti43-1'];
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

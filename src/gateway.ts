@@ -1,18 +1,26 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
+import { CdaValidator } from './cda/validate-document.js';
 import type { Config } from './config.js';
 import type { GatewayContext } from './context.js';
 import { ContentStore } from './content/store.js';
 import { startSweeper } from './content/sweeper-schedule.js';
 import { createApp } from './http/app.js';
+import { Backpressure, indexQueueDepth } from './http/backpressure.js';
+import { createServer, schemeOf } from './http/tls.js';
 import type { Logger } from './log.js';
+import { schedulePurge } from './policy/purge.js';
+import { startPolicyServices } from './policy/services.js';
 import { consumerConnection, producerConnection, waitReady } from './queue/connection.js';
 import { SubmissionQueue } from './queue/submissions.js';
 import { startWorkers, type Workers } from './queue/workers.js';
 import { openDb, type Db } from './registry/db.js';
 import { migrate } from './registry/migrate.js';
 import { Registry } from './registry/registry.js';
+
+/** Past the longest legitimate request (a submission waiting for its commit). */
+const DEADLINE_GRACE_MS = 5000;
 
 export interface Backends {
   db: Db;
@@ -71,6 +79,7 @@ export interface RunningGateway {
 
 /** The HTTP gateway on given backends and Redis; workers in-process when configured (always with PGlite). */
 export async function startGateway(config: Config, redisUrl: string, backends: Backends, logger: Logger): Promise<RunningGateway> {
+  const cda = await CdaValidator.load({ schemaDir: config.cdaSchemaDir, schemaRoot: config.cdaSchemaRoot, unknownType: config.cdaUnknownType });
   const producer = producerConnection(redisUrl);
   producer.on('error', () => undefined);
   await waitReady(producer, 10_000);
@@ -78,34 +87,60 @@ export async function startGateway(config: Config, redisUrl: string, backends: B
   await queue.ready();
   const workers = config.inProcessWorkers || backends.db.mode === 'pglite' ? runWorkers(config, redisUrl, backends, logger) : undefined;
 
-  const context: GatewayContext = { config, registry: backends.registry, content: backends.content, queue, logger };
+  const depth = indexQueueDepth(producer, config.queuePrefix);
+  const backpressure = new Backpressure(
+    { maxInflight: config.maxInflightSubmissions, maxQueueDepth: config.maxQueueDepth, depthCacheMs: 500 },
+    depth.read,
+  );
+  const policy = await startPolicyServices(config, backends.registry, logger);
+  const context: GatewayContext = {
+    config,
+    registry: backends.registry,
+    content: backends.content,
+    queue,
+    logger,
+    cda,
+    backpressure,
+    authenticator: policy.authenticator,
+    audit: policy.audit,
+  };
+  const purge = schedulePurge(context);
   const app = createApp(context, [
     { name: 'redis', check: () => queue.ping() },
     { name: 'database', check: () => backends.db.ping() },
     { name: 'contentStore', check: () => backends.content.ping() },
   ]);
-  const server = await new Promise<Server>((resolve, reject) => {
-    const s = app.listen(config.port, config.host, () => resolve(s));
-    s.once('error', reject);
+  const server: Server = createServer(app, config, logger);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => resolve());
   });
-  server.requestTimeout = config.requestTimeoutMs;
-  server.headersTimeout = Math.min(config.requestTimeoutMs, 30_000);
   server.keepAliveTimeout = 65_000;
   const { port } = server.address() as AddressInfo;
   const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
 
   return {
-    url: `http://${host}:${port}`,
+    url: `${schemeOf(config)}://${host}:${port}`,
     server,
     context,
     async close() {
+      // In-flight requests finish (a submission within SUBMISSION_TIMEOUT_MS); a client holding its connection past that is cut.
+      const cutOff = setTimeout(() => server.closeAllConnections(), config.submissionTimeoutMs + DEADLINE_GRACE_MS);
+      // A keep-alive connection turns idle once its last answer is sent: close it then, not at keepAliveTimeout.
+      const idle = setInterval(() => server.closeIdleConnections(), 100);
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();
       });
+      clearTimeout(cutOff);
+      clearInterval(idle);
+      purge.stop();
+      policy.close();
       await workers?.close();
+      await depth.close();
       await queue.close();
       producer.disconnect();
+      cda.dispose();
     },
   };
 }

@@ -2,10 +2,12 @@ import express, { Router } from 'express';
 import type { GatewayContext } from '../context.js';
 import { parseCx } from '../ebrim/cx.js';
 import { TRANSACTIONS } from '../transactions/index.js';
+import { signatureRouter } from './signature-route.js';
 
 /** The JSON API: gateway facts and the patients of the affinity domain. */
 export function apiRouter(ctx: GatewayContext): Router {
   const router = Router();
+  router.use(signatureRouter(ctx));
   router.get('/info', (_req, res) => {
     res.json({
       name: 'dmp-xds-gateway',

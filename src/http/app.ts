@@ -5,6 +5,7 @@ import { SoapFault } from '../soap/fault.js';
 import { TRANSACTIONS, transactionByAction } from '../transactions/index.js';
 import { apiRouter } from './api.js';
 import { healthRouter, type ReadinessCheck } from './health.js';
+import { recordsRouter } from './records.js';
 import { soapEndpoint, sendFault } from './soap-route.js';
 import { wsdlHandler } from './wsdl.js';
 
@@ -20,6 +21,10 @@ export function createApp(ctx: GatewayContext, readiness: ReadinessCheck[]): exp
   const endpoints: [string, Map<string, (typeof TRANSACTIONS)[number]>][] = [
     ['/xds/iti41', only('ITI-41')],
     ['/xds/iti43', only('ITI-43')],
+    ['/xds/iti42', only('ITI-42')],
+    ['/xds/iti57', only('ITI-57')],
+    ['/xds/iti62', only('ITI-62')],
+    ['/xds/iti18', only('ITI-18')],
     ['/xds', transactionByAction],
   ];
   for (const [path, transactions] of endpoints) {
@@ -29,6 +34,7 @@ export function createApp(ctx: GatewayContext, readiness: ReadinessCheck[]): exp
 
   app.use(healthRouter(readiness));
   app.use('/api', apiRouter(ctx));
+  app.use('/api', recordsRouter(ctx));
 
   app.use((req: Request, res: Response) => {
     res.status(404).json({ error: 'not_found', message: `no route for ${req.method} ${req.path}` });

@@ -1,7 +1,9 @@
 import type { Request, Response } from 'express';
+import { auditSoapTransaction, responseOutcome } from '../audit/transaction.js';
 import type { GatewayContext } from '../context.js';
+import { registryResponseXml } from '../ebrim/response.js';
 import { responseAction } from '../ebrim/uuids.js';
-import { parseEnvelope, responseEnvelope, actionNotSupported } from '../soap/envelope.js';
+import { parseEnvelope, responseEnvelope, actionNotSupported, type SoapRequest } from '../soap/envelope.js';
 import { SoapFault, faultEnvelope, SOAP_CONTENT_TYPE } from '../soap/fault.js';
 import { buildMtomResponse, readSoapMessage } from '../soap/mtom.js';
 import type { Transaction } from '../transactions/index.js';
@@ -13,6 +15,8 @@ import type { Transaction } from '../transactions/index.js';
 export function soapEndpoint(transactions: Map<string, Transaction>, ctx: GatewayContext) {
   return async (req: Request, res: Response): Promise<void> => {
     let relatesTo: string | undefined;
+    let audited: { transaction: string; request: SoapRequest } | undefined;
+    const network = { sourceAddress: req.socket.remoteAddress, destination: req.originalUrl };
     const requestCtx: GatewayContext = { ...ctx, logger: ctx.logger.child({ requestId: res.locals.requestId as string }) };
     try {
       const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
@@ -22,7 +26,13 @@ export function soapEndpoint(transactions: Map<string, Transaction>, ctx: Gatewa
       const transaction = transactions.get(request.action);
       if (!transaction) throw actionNotSupported(request.action);
       res.locals.transaction = transaction.name;
-      const result = await transaction.handle(request, incoming.attachments, requestCtx);
+      audited = { transaction: transaction.name, request };
+      requestCtx.caller = ctx.authenticator?.authenticate(incoming.soapXml, request);
+      const admission = ctx.backpressure?.admit(transaction.name) ?? { admitted: true, release: () => undefined };
+      const result = admission.admitted
+        ? await transaction.handle(request, incoming.attachments, requestCtx).finally(admission.release)
+        : { bodyXml: registryResponseXml([admission.error]) };
+      await auditSoapTransaction(requestCtx, transaction.name, request, { indicator: responseOutcome(result.bodyXml) }, network);
       const envelope = responseEnvelope({ action: responseAction(transaction.action), relatesTo, bodyXml: result.bodyXml });
       if (result.attachments || incoming.mtom) {
         const mtom = buildMtomResponse(envelope, result.attachments ?? []);
@@ -31,6 +41,10 @@ export function soapEndpoint(transactions: Map<string, Transaction>, ctx: Gatewa
         res.status(200).type(SOAP_CONTENT_TYPE).send(envelope);
       }
     } catch (err) {
+      if (audited) {
+        const description = err instanceof SoapFault ? err.reason : 'internal error';
+        await auditSoapTransaction(requestCtx, audited.transaction, audited.request, { indicator: 8, description }, network);
+      }
       sendFault(res, err, requestCtx, relatesTo);
     }
   };

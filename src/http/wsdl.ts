@@ -7,6 +7,10 @@ const WSDL_DIR = new URL('../../schemas/wsdl/', import.meta.url);
 const WSDL_FOR: Record<string, string> = {
   '/xds/iti41': 'DocumentRepository.wsdl',
   '/xds/iti43': 'DocumentRepository.wsdl',
+  '/xds/iti42': 'DocumentRegistry.wsdl',
+  '/xds/iti57': 'DocumentRegistryUpdate.wsdl',
+  '/xds/iti62': 'DocumentRegistryUpdate.wsdl',
+  '/xds/iti18': 'DocumentRegistry.wsdl',
   '/xds': 'DocumentRepository.wsdl',
 };
 

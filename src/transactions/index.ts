@@ -1,8 +1,12 @@
 import type { GatewayContext } from '../context.js';
 import { SOAP_ACTION } from '../ebrim/uuids.js';
 import type { SoapRequest } from '../soap/envelope.js';
+import { registryStoredQuery } from './iti18.js';
 import { provideAndRegisterDocumentSet } from './iti41.js';
+import { registerDocumentSet } from './iti42.js';
 import { retrieveDocumentSet } from './iti43.js';
+import { updateDocumentSet } from './iti57.js';
+import { callerOf, deleteDocumentSet } from './iti62.js';
 
 export interface TransactionResult {
   bodyXml: string;
@@ -27,6 +31,26 @@ export const TRANSACTIONS: Transaction[] = [
     name: 'ITI-43',
     action: SOAP_ACTION.iti43,
     handle: async (request, _attachments, ctx) => retrieveDocumentSet(request.body, ctx),
+  },
+  {
+    name: 'ITI-42',
+    action: SOAP_ACTION.iti42,
+    handle: async (request, _attachments, ctx) => ({ bodyXml: await registerDocumentSet(request.body, ctx) }),
+  },
+  {
+    name: 'ITI-57',
+    action: SOAP_ACTION.iti57,
+    handle: async (request, _attachments, ctx) => ({ bodyXml: await updateDocumentSet(request.body, ctx) }),
+  },
+  {
+    name: 'ITI-62',
+    action: SOAP_ACTION.iti62,
+    handle: async (request, _attachments, ctx) => ({ bodyXml: await deleteDocumentSet(request, ctx.caller ?? callerOf(request), ctx) }),
+  },
+  {
+    name: 'ITI-18',
+    action: SOAP_ACTION.iti18,
+    handle: async (request, _attachments, ctx) => ({ bodyXml: await registryStoredQuery(request.body, ctx) }),
   },
 ];
 

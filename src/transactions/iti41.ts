@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { validateSubmittedCda } from '../cda/validate-document.js';
 import type { GatewayContext } from '../context.js';
 import { hashBytes, ContentStoreFullError } from '../content/store.js';
 import type { DocumentEntry, StoredDocument, SubmissionMetadata, SubmittedDocument } from '../ebrim/model.js';
@@ -7,13 +7,11 @@ import { withRepositorySlots } from '../ebrim/repository-slots.js';
 import { registryResponseXml } from '../ebrim/response.js';
 import { validateSubmission } from '../ebrim/validate.js';
 import { XdsError } from '../errors.js';
-import { QueueUnavailableError } from '../queue/submissions.js';
-import { RegistryUnavailableError } from '../registry/db.js';
+import { submissionRefusal } from '../policy/enforce.js';
+import { signSubmission } from '../signature/submission.js';
 import { resolveXop } from '../soap/mtom.js';
 import type { SoapRequest } from '../soap/envelope.js';
-
-/** Extra wait past the deadline, for a commit that started just before it to report back. */
-const DEADLINE_GRACE_MS = 3000;
+import { checkAgainstRegistry, registerSubmission, unavailable } from './register.js';
 
 /**
  * ITI-41 Provide and Register Document Set-b (ITI TF-2b §3.41), as the repository receives it:
@@ -28,6 +26,8 @@ export async function provideAndRegisterDocumentSet(
   const parsed = parseProvideAndRegister(request.body, (el) => resolveXop(el, attachments));
   if (!parsed.metadata || parsed.errors.length) return registryResponseXml(parsed.errors);
   const { metadata, documents } = parsed;
+  const refusal = await submissionRefusal(ctx, metadata).catch((err: unknown) => unavailable(err, ctx));
+  if (refusal) return registryResponseXml([refusal]);
 
   const stored = describeDocuments(metadata.documentEntries, documents);
   const errors = validateSubmission(metadata, {
@@ -36,12 +36,16 @@ export async function provideAndRegisterDocumentSet(
     patientAuthority: ctx.config.patientAuthority,
   });
   if (errors.length === 0) errors.push(...(await checkAgainstRegistry(metadata, stored.list, ctx)));
+  errors.push(...validateSubmittedCda(metadata.documentEntries, documents, ctx.cda));
   if (errors.some((e) => e.severity === 'Error')) return registryResponseXml(errors);
 
-  const writeError = await storeDocuments(stored.blobs, ctx);
+  const signed = await signSubmission(metadata, documents, stored, ctx);
+  if (signed.errors.length) return registryResponseXml(signed.errors);
+
+  const writeError = await storeDocuments(signed.stored.blobs, ctx);
   if (writeError) return registryResponseXml([writeError]);
 
-  const registered = await registerSubmission(withRepositoryFacts(metadata, stored.list, ctx), stored.list, ctx);
+  const registered = await registerSubmission(withRepositoryFacts(signed.metadata, signed.stored.list, ctx), signed.stored.list, ctx);
   return registryResponseXml([...errors, ...registered]);
 }
 
@@ -67,15 +71,6 @@ function describeDocuments(entries: DocumentEntry[], documents: SubmittedDocumen
   return { list, bySubmittedId, blobs };
 }
 
-/** Unknown patient, uniqueIds already registered: answered before anything is written. */
-async function checkAgainstRegistry(metadata: SubmissionMetadata, stored: StoredDocument[], ctx: GatewayContext): Promise<XdsError[]> {
-  try {
-    return await ctx.registry.checkSubmission(metadata, stored);
-  } catch (err) {
-    return [unavailable(err, ctx)];
-  }
-}
-
 async function storeDocuments(blobs: DescribedDocuments['blobs'], ctx: GatewayContext): Promise<XdsError | undefined> {
   try {
     await Promise.all(blobs.map((b) => ctx.content.put(b.bytes, b.key)));
@@ -98,36 +93,4 @@ function withRepositoryFacts(metadata: SubmissionMetadata, stored: StoredDocumen
       return withRepositorySlots(entry, facts, ctx.config.repositoryUniqueId);
     }),
   };
-}
-
-/** Hands the submission to the store and index workers and waits, bounded, until it is registered. */
-async function registerSubmission(metadata: SubmissionMetadata, stored: StoredDocument[], ctx: GatewayContext): Promise<XdsError[]> {
-  const submissionId = randomUUID();
-  const deadline = Date.now() + ctx.config.submissionTimeoutMs;
-  let outcome;
-  try {
-    outcome = await ctx.queue.submit(
-      { submissionId, documents: stored },
-      { submissionId, metadata, stored, deadline },
-      ctx.config.submissionTimeoutMs + DEADLINE_GRACE_MS,
-    );
-  } catch (err) {
-    return [unavailable(err, ctx)];
-  }
-  if (outcome.status === 'committed') return [];
-  if (outcome.status === 'rejected') return outcome.errors;
-  // No answer in time: the deadline in the job guarantees no later commit, so the registry is the truth.
-  try {
-    if (await ctx.registry.isSubmissionCommitted(submissionId)) return [];
-  } catch (err) {
-    return [unavailable(err, ctx)];
-  }
-  return [new XdsError('XDSRegistryBusy', `the submission was not registered within ${ctx.config.submissionTimeoutMs} ms; nothing was registered`)];
-}
-
-function unavailable(err: unknown, ctx: GatewayContext): XdsError {
-  ctx.logger.error({ err: (err as Error).message }, 'backend unavailable');
-  if (err instanceof RegistryUnavailableError) return new XdsError('XDSRegistryNotAvailable', 'the registry database is not available; nothing was registered');
-  if (err instanceof QueueUnavailableError) return new XdsError('XDSRepositoryError', 'the repository queue (Redis) is not available; nothing was registered');
-  return new XdsError('XDSRepositoryError', 'the repository could not process the submission; nothing was registered');
 }

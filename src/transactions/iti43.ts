@@ -3,6 +3,7 @@ import { ContentNotFoundError } from '../content/store.js';
 import { registryResponseXml } from '../ebrim/response.js';
 import { NS } from '../ebrim/uuids.js';
 import { XdsError } from '../errors.js';
+import { retrieveRefusals } from '../policy/enforce.js';
 import { escapeXml, type XmlElement } from '../xml/tree.js';
 import { SoapFault } from '../soap/fault.js';
 
@@ -42,8 +43,10 @@ export async function retrieveDocumentSet(request: XmlElement, ctx: GatewayConte
   });
 
   let found;
+  let refused;
   try {
     found = await ctx.registry.findDocumentsForRetrieve([...new Set(ours.map((r) => r.documentUniqueId))]);
+    refused = await retrieveRefusals(ctx, [...new Set(ours.map((r) => r.documentUniqueId))], ctx.config.repositoryUniqueId);
   } catch (err) {
     ctx.logger.error({ err: (err as Error).message }, 'registry unavailable during retrieve');
     return response([new XdsError('XDSRegistryNotAvailable', 'the registry database is not available')], []);
@@ -51,6 +54,11 @@ export async function retrieveDocumentSet(request: XmlElement, ctx: GatewayConte
 
   const documents: RetrievedDocument[] = [];
   for (const r of ours) {
+    const refusal = refused.get(r.documentUniqueId);
+    if (refusal) {
+      errors.push(refusal);
+      continue;
+    }
     const entry = found.get(r.documentUniqueId);
     if (!entry || !entry.contentKey || entry.repositoryUniqueId !== ctx.config.repositoryUniqueId) {
       errors.push(new XdsError('XDSDocumentUniqueIdError', `document ${r.documentUniqueId} is not in repository ${r.repositoryUniqueId}`, r.documentUniqueId));

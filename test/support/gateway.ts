@@ -49,6 +49,7 @@ export async function startTestGateway(mode: RegistryMode, env: Record<string, s
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     WORKER_STALLED_INTERVAL_MS: '1000',
     SUBMISSION_TIMEOUT_MS: '15000',
+    AUTHENTICATION: 'off',
     ...env,
   });
   const logger = createLogger(config.logLevel);
