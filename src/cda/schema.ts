@@ -243,14 +243,7 @@ export class CdaSchemaValidator {
       throw e;
     }
     try {
-      if (doc.dtd) return [{ line: 1, column: 1, path: '', message: 'DOCTYPE is not allowed in a CDA document' }];
-      try {
-        validator.validate(doc);
-        return [];
-      } catch (e) {
-        if (!(e instanceof XmlLibError)) throw e;
-        return this.validityIssues(doc, bytes, e.details);
-      }
+      return this.validateParsed(doc, bytes);
     } finally {
       doc.dispose();
     }
