@@ -1,10 +1,11 @@
 import type { GatewayContext } from '../context.js';
 import { ASSOCIATION_TYPE } from '../ebrim/uuids.js';
 import type { XdsError } from '../errors.js';
+import type { Db } from '../registry/db.js';
 import type { ResultObject } from '../registry/stored-queries/execute.js';
 import type { AuthenticatedCaller } from './caller.js';
 import { entryFacts, recordState } from './records.js';
-import { canAccessRecord, canRead, type RecordState } from './rules.js';
+import { canAccessRecord, canRead, DMP_CONFIDENTIALITY, type RecordState } from './rules.js';
 
 /** Stored query parameters that name the patient. */
 const PATIENT_PARAMS = new Set(['$XDSDocumentEntryPatientId', '$XDSSubmissionSetPatientId', '$XDSFolderPatientId', '$patientId']);
@@ -37,41 +38,46 @@ export async function filterQueryAnswer(
   if (!caller) return { objects };
   const db = ctx.registry.db;
   const scope = caller.patientId;
+  const patients = [...new Set([...(scope ? [scope] : []), ...namedPatients, ...(scope ? [] : objects.flatMap((o) => (o.patientId ? [o.patientId] : [])))])];
+  const found = objects.filter((o) => o.kind === 'document').map((o) => o.id);
+  const containers = objects.filter((o) => o.kind === 'submissionSet' || o.kind === 'folder').map((o) => o.id);
+  const candidates = new Set<string>(found);
+  for (const o of objects) {
+    if (o.kind === 'association') for (const end of [o.sourceObject, o.targetObject]) if (end) candidates.add(end);
+  }
+  // Independent reads, side by side: the records, the documents' flags, the contents of the sets and folders found, what the signatures found sign.
+  const [states, flags, members, signed] = await Promise.all([
+    Promise.all(patients.map((id) => recordState(db, id))),
+    documentFlags(db, [...candidates]),
+    containers.length
+      ? db.query<{ source_uuid: string; target_uuid: string }>(
+          'select source_uuid, target_uuid from associations where source_uuid = any($1::text[]) and association_type = $2 and deleted_at is null',
+          [containers, ASSOCIATION_TYPE.hasMember],
+        )
+      : [],
+    // A signature (DSG) names what it signs: the documents signed, directly or as members of the signed submission set.
+    found.length
+      ? db.query<{ signature: string; member: string }>(
+          `select a.source_uuid as signature, coalesce(m.target_uuid, a.target_uuid) as member from associations a
+             left join associations m on m.source_uuid = a.target_uuid and m.association_type = $3 and m.deleted_at is null
+            where a.source_uuid = any($1::text[]) and a.association_type = $2 and a.deleted_at is null`,
+          [found, ASSOCIATION_TYPE.signs, ASSOCIATION_TYPE.hasMember],
+          { prepare: true },
+        )
+      : [],
+  ]);
   const records = new Map<string, RecordState | undefined>();
-  const objectPatients = scope ? [] : objects.flatMap((o) => (o.patientId ? [o.patientId] : []));
-  for (const patientId of new Set([...(scope ? [scope] : []), ...namedPatients, ...objectPatients])) {
-    const record = await recordState(db, patientId);
-    records.set(patientId, record);
-    const access = canAccessRecord(caller, patientId, record);
+  for (const [i, patientId] of patients.entries()) {
+    records.set(patientId, states[i]);
+    const access = canAccessRecord(caller, patientId, states[i]);
     if (!access.allowed) return { refusal: access.error, objects: [] };
   }
 
   const hidden = new Set<string>();
   for (const o of objects) if (scope && o.patientId && o.patientId !== scope) hidden.add(o.id);
-  const containers = objects.filter((o) => o.kind === 'submissionSet' || o.kind === 'folder').map((o) => o.id);
-  const members = containers.length
-    ? await db.query<{ source_uuid: string; target_uuid: string }>(
-        'select source_uuid, target_uuid from associations where source_uuid = any($1::text[]) and association_type = $2 and deleted_at is null',
-        [containers, ASSOCIATION_TYPE.hasMember],
-      )
-    : [];
-  const found = objects.filter((o) => o.kind === 'document').map((o) => o.id);
-  // A signature (DSG) names what it signs: the documents signed, directly or as members of the signed submission set.
-  const signed = found.length
-    ? await db.query<{ signature: string; member: string }>(
-        `select a.source_uuid as signature, coalesce(m.target_uuid, a.target_uuid) as member from associations a
-           left join associations m on m.source_uuid = a.target_uuid and m.association_type = $3 and m.deleted_at is null
-          where a.source_uuid = any($1::text[]) and a.association_type = $2 and a.deleted_at is null`,
-        [found, ASSOCIATION_TYPE.signs, ASSOCIATION_TYPE.hasMember],
-      )
-    : [];
-  const candidates = new Set<string>(found);
-  for (const o of objects) {
-    if (o.kind === 'association') for (const end of [o.sourceObject, o.targetObject]) if (end) candidates.add(end);
-  }
-  for (const m of members) candidates.add(m.target_uuid);
-  for (const s of signed) candidates.add(s.member);
-  const documents = await hiddenDocuments(ctx, caller, [...candidates], records);
+  const more = [...new Set([...members.map((m) => m.target_uuid), ...signed.map((x) => x.member)])].filter((id) => !candidates.has(id));
+  if (more.length) flags.push(...(await documentFlags(db, more)));
+  const documents = await hiddenDocuments(ctx, caller, flags, records);
   for (const id of documents.hidden) hidden.add(id);
   for (const s of signed) if (s.member !== s.signature && documents.hidden.has(s.member)) hidden.add(s.signature);
 
@@ -100,24 +106,41 @@ export async function filterQueryAnswer(
   return { objects: hidden.size ? objects.filter((o) => !hidden.has(o.id)) : objects };
 }
 
-/** Which of these entryUUIDs are documents (known), and which of those the caller may not read (hidden). */
+interface DocumentFlags {
+  entry_uuid: string;
+  unique_id: string;
+  patient_id: string;
+  /** Has a DMP confidentiality code (MASQUE_PS, INVISIBLE_PATIENT): its full facts decide. */
+  flagged: boolean;
+}
+
+/** The documents among these entryUUIDs, with what tells whether the policy needs their full facts. */
+function documentFlags(db: Db, entryUuids: string[]): Promise<DocumentFlags[]> {
+  if (!entryUuids.length) return Promise.resolve([]);
+  return db.query<DocumentFlags>(
+    `select d.entry_uuid, d.unique_id, d.patient_id,
+        exists(select 1 from document_entry_codes c where c.entry_uuid = d.entry_uuid and c.kind = 'confidentiality' and c.code = any($2::text[])) as flagged
+       from document_entries d where d.entry_uuid = any($1::text[])`,
+    [entryUuids, [DMP_CONFIDENTIALITY.masquePs, DMP_CONFIDENTIALITY.invisiblePatient]],
+    { prepare: true },
+  );
+}
+
+/**
+ * Which documents are known, and which of them the caller may not read (hidden). Only flagged documents
+ * and those the patient masked need their full facts (authors, registration time); the others are as
+ * visible as their record.
+ */
 async function hiddenDocuments(
   ctx: GatewayContext,
   caller: AuthenticatedCaller,
-  entryUuids: string[],
+  rows: DocumentFlags[],
   records: Map<string, RecordState | undefined>,
 ): Promise<{ known: Set<string>; hidden: Set<string> }> {
   const known = new Set<string>();
   const hidden = new Set<string>();
-  if (!entryUuids.length) return { known, hidden };
   const db = ctx.registry.db;
-  const rows = await db.query<{ entry_uuid: string; unique_id: string; patient_id: string }>(
-    'select entry_uuid, unique_id, patient_id from document_entries where entry_uuid = any($1::text[])',
-    [entryUuids],
-  );
-  if (!rows.length) return { known, hidden };
-  const facts = await entryFacts(db, [...new Set(rows.map((r) => r.unique_id))]);
-  const now = ctx.clock?.() ?? new Date();
+  const decide: DocumentFlags[] = [];
   for (const r of rows) {
     known.add(r.entry_uuid);
     if (caller.patientId && r.patient_id !== caller.patientId) {
@@ -125,6 +148,14 @@ async function hiddenDocuments(
       continue;
     }
     if (!records.has(r.patient_id)) records.set(r.patient_id, await recordState(db, r.patient_id));
+    const record = records.get(r.patient_id);
+    if (!canAccessRecord(caller, r.patient_id, record).allowed) hidden.add(r.entry_uuid);
+    else if (r.flagged || record?.maskedDocuments.has(r.unique_id)) decide.push(r);
+  }
+  if (!decide.length) return { known, hidden };
+  const facts = await entryFacts(db, [...new Set(decide.map((r) => r.unique_id))]);
+  const now = ctx.clock?.() ?? new Date();
+  for (const r of decide) {
     const entry = facts.get(r.unique_id);
     if (!entry || !canRead(caller, records.get(r.patient_id), entry, now).allowed) hidden.add(r.entry_uuid);
   }

@@ -74,15 +74,17 @@ export async function readRecord(db: Db, patientId: string): Promise<PatientReco
 
 /** The record as the policy rules read it. */
 export async function recordState(db: Db, patientId: string): Promise<RecordState | undefined> {
-  const r = await readRecord(db, patientId);
+  // One round trip: every transaction of a professional reads it.
+  const [r] = await db.query<{ status: 'open' | 'closed'; emergency_access: 'allowed' | 'refused'; blocked: string[]; masked: string[] }>(
+    `select r.status, r.emergency_access,
+        array(select b.professional_id from blocked_professionals b where b.patient_id = r.patient_id) as blocked,
+        array(select m.document_unique_id from masked_documents m where m.patient_id = r.patient_id) as masked
+       from patient_records r where r.patient_id = $1`,
+    [patientId],
+    { prepare: true },
+  );
   if (!r) return undefined;
-  return {
-    patientId: r.patientId,
-    status: r.status,
-    emergencyAccess: r.emergencyAccess,
-    blockedProfessionals: new Set(r.blockedProfessionals),
-    maskedDocuments: new Set(r.maskedDocuments),
-  };
+  return { patientId, status: r.status, emergencyAccess: r.emergency_access, blockedProfessionals: new Set(r.blocked), maskedDocuments: new Set(r.masked) };
 }
 
 /** Closes the record: readable by nobody from now on, destroyed by the purge after the retention period. */
