@@ -147,7 +147,8 @@ function documentRow(d: DocumentEntry, stored: StoredDocument | undefined, hash:
  * Writes a checked submission: every object Approved, documents with the repository's facts
  * (content key, hash, size, mime type), folders stamped with `now`, and existing folders that
  * receive a document in this submission stamped too. `versions` gives the version of DocumentEntries
- * that update a registered one (ITI-57); the others are version 1. Run inside the commit transaction.
+ * that update a registered one (ITI-57); the others are version 1. Every object is stored with its LeafClass
+ * template (rimObjectTemplate), which stored queries complete instead of re-rendering `rim`. Run inside the commit transaction.
  */
 export async function insertSubmission(
   tx: Db,
