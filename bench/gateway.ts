@@ -52,6 +52,8 @@ async function main(): Promise<void> {
     QUEUE_PREFIX: `xdsgw-bench-${tag}`,
     LOG_LEVEL: 'warn',
     REPOSITORY_UNIQUE_ID: REPOSITORY,
+    // The gateway's own cost is measured here; the policy suite measures authentication.
+    AUTHENTICATION: 'off',
   };
   const gateway = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { env, stdio: ['ignore', 'ignore', 'inherit'] });
   const base = `http://127.0.0.1:${port}`;

@@ -25,6 +25,8 @@ export class SubmissionQueue {
     this.events = new QueueEvents(INDEX_QUEUE, { connection: eventsConnection, prefix });
     // Errors surface through the calls; an unhandled 'error' event would crash the process.
     this.flow.on('error', () => undefined);
+    // Every add in flight listens for the producer closing: concurrent submissions are many, not a leak.
+    this.flow.setMaxListeners(0);
     this.events.on('error', () => undefined);
   }
 
