@@ -1,10 +1,8 @@
 import type { GatewayContext } from '../context.js';
-import { parseRegisterDocumentSet } from '../ebrim/parse.js';
 import { registryResponseXml } from '../ebrim/response.js';
 import { validateSubmission } from '../ebrim/validate.js';
-import { submissionRefusal } from '../policy/enforce.js';
 import type { XmlElement } from '../xml/tree.js';
-import { checkAgainstRegistry, registerSubmission, unavailable } from './register.js';
+import { checkAgainstRegistry, readRegistrySubmission, registerSubmission, registryValidation } from './register.js';
 
 /**
  * ITI-42 Register Document Set-b (ITI TF-2b §3.42): metadata of documents another repository holds.
@@ -13,18 +11,11 @@ import { checkAgainstRegistry, registerSubmission, unavailable } from './registe
  * atomically through the same index queue, lifecycle associations included.
  */
 export async function registerDocumentSet(body: XmlElement, ctx: GatewayContext): Promise<string> {
-  const parsed = parseRegisterDocumentSet(body);
-  if (!parsed.metadata || parsed.errors.length) return registryResponseXml(parsed.errors);
-  const { metadata } = parsed;
-  const refusal = await submissionRefusal(ctx, metadata).catch((err: unknown) => unavailable(err, ctx));
-  if (refusal) return registryResponseXml([refusal]);
+  const read = await readRegistrySubmission(body, ctx);
+  if ('response' in read) return read.response;
+  const { metadata } = read;
 
-  const errors = validateSubmission(metadata, {
-    documents: undefined,
-    repositoryUniqueId: ctx.config.repositoryUniqueId,
-    patientAuthority: ctx.config.patientAuthority,
-    knownRepositoryIds: ctx.config.knownRepositoryIds,
-  });
+  const errors = validateSubmission(metadata, registryValidation(ctx));
   if (errors.length === 0) errors.push(...(await checkAgainstRegistry(metadata, [], ctx)));
   if (errors.some((e) => e.severity === 'Error')) return registryResponseXml(errors);
 

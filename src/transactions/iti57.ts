@@ -1,13 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { GatewayContext } from '../context.js';
-import { parseRegisterDocumentSet } from '../ebrim/parse.js';
 import { registryResponseXml } from '../ebrim/response.js';
 import { validateSubmission } from '../ebrim/validate.js';
 import { XdsFailure } from '../errors.js';
-import { submissionRefusal } from '../policy/enforce.js';
 import { UPDATE_AVAILABILITY_STATUS } from '../registry/update.js';
 import type { XmlElement } from '../xml/tree.js';
-import { unavailable } from './register.js';
+import { readRegistrySubmission, registryValidation, unavailable } from './register.js';
 
 /**
  * ITI-57 Update Document Set (ITI TF-2b §3.57): a SubmissionSet carrying new versions of registered
@@ -16,21 +14,14 @@ import { unavailable } from './register.js';
  * it in one transaction: the previous version becomes Deprecated, nothing is stored on any failure.
  */
 export async function updateDocumentSet(body: XmlElement, ctx: GatewayContext): Promise<string> {
-  const parsed = parseRegisterDocumentSet(body);
-  if (!parsed.metadata || parsed.errors.length) return registryResponseXml(parsed.errors);
-  const { metadata } = parsed;
-  const refusal = await submissionRefusal(ctx, metadata).catch((err: unknown) => unavailable(err, ctx));
-  if (refusal) return registryResponseXml([refusal]);
+  const read = await readRegistrySubmission(body, ctx);
+  if ('response' in read) return read.response;
+  const { metadata } = read;
 
   // Status changes are ITI-57's own association type: the ITI-42 rules validate the rest.
   const errors = validateSubmission(
     { ...metadata, associations: metadata.associations.filter((a) => a.type !== UPDATE_AVAILABILITY_STATUS) },
-    {
-      documents: undefined,
-      repositoryUniqueId: ctx.config.repositoryUniqueId,
-      patientAuthority: ctx.config.patientAuthority,
-      knownRepositoryIds: ctx.config.knownRepositoryIds,
-    },
+    registryValidation(ctx),
   );
   if (errors.some((e) => e.severity === 'Error')) return registryResponseXml(errors);
 

@@ -1,7 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { GatewayContext } from '../context.js';
 import type { StoredDocument, SubmissionMetadata } from '../ebrim/model.js';
+import { parseRegisterDocumentSet } from '../ebrim/parse.js';
+import { registryResponseXml } from '../ebrim/response.js';
+import type { ValidationContext } from '../ebrim/validate.js';
 import { XdsError } from '../errors.js';
+import { submissionRefusal } from '../policy/enforce.js';
+import type { XmlElement } from '../xml/tree.js';
 import { QueueUnavailableError } from '../queue/submissions.js';
 import { RegistryUnavailableError } from '../registry/db.js';
 
@@ -54,4 +59,26 @@ export function unavailable(err: unknown, ctx: GatewayContext): XdsError {
   if (err instanceof RegistryUnavailableError) return new XdsError('XDSRegistryNotAvailable', 'the registry database is not available; nothing was registered');
   if (err instanceof QueueUnavailableError) return new XdsError('XDSRepositoryError', 'the repository queue (Redis) is not available; nothing was registered');
   return new XdsError('XDSRepositoryError', 'the repository could not process the submission; nothing was registered');
+}
+
+/**
+ * The first steps of a registry-side submission (ITI-42, ITI-57): parse the SubmitObjectsRequest and
+ * check that the caller may write for its patients. Gives the metadata, or the answer that ends it.
+ */
+export async function readRegistrySubmission(body: XmlElement, ctx: GatewayContext): Promise<{ metadata: SubmissionMetadata } | { response: string }> {
+  const parsed = parseRegisterDocumentSet(body);
+  if (!parsed.metadata || parsed.errors.length) return { response: registryResponseXml(parsed.errors) };
+  const refusal = await submissionRefusal(ctx, parsed.metadata).catch((err: unknown) => unavailable(err, ctx));
+  if (refusal) return { response: registryResponseXml([refusal]) };
+  return { metadata: parsed.metadata };
+}
+
+/** How metadata without bytes is validated: hash, size and repositoryUniqueId come from the submitter. */
+export function registryValidation(ctx: GatewayContext): ValidationContext {
+  return {
+    documents: undefined,
+    repositoryUniqueId: ctx.config.repositoryUniqueId,
+    patientAuthority: ctx.config.patientAuthority,
+    knownRepositoryIds: ctx.config.knownRepositoryIds,
+  };
 }
