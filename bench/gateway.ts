@@ -6,7 +6,6 @@
  * Scenarios: iti41-45k-seq (one 45 KB CR-BIO per request, one client), iti41-45k-c16 (16
  * concurrent clients), iti43-1 (retrieve one document, 16 clients).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -14,6 +13,7 @@ import path from 'node:path';
 import { Agent, request } from 'undici';
 import { buildIti41Request, buildIti43Request, makeLabResult, newPatientId } from '../test/support/requests.js';
 import { dropTestState, PG_URL, REDIS_URL } from '../test/support/gateway.js';
+import { startGatewayProcess, type GatewayProcess } from './support/gateway-process.js';
 
 interface Figures {
   scenario: string;
@@ -55,11 +55,11 @@ async function main(): Promise<void> {
     // The gateway's own cost is measured here; the policy suite measures authentication.
     AUTHENTICATION: 'off',
   };
-  const gateway = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { env, stdio: ['ignore', 'ignore', 'inherit'] });
-  const base = `http://127.0.0.1:${port}`;
   const agent = new Agent({ connections: 64, pipelining: 1, keepAliveTimeout: 30_000 });
+  let gateway: GatewayProcess | undefined;
   try {
-    await waitReady(base, gateway);
+    gateway = await startGatewayProcess(env, port, 30_000);
+    const base = gateway.base;
     const patients = Array.from({ length: 20 }, () => newPatientId());
     for (const patientId of patients) await post(agent, `${base}/api/patients`, 'application/json', JSON.stringify({ patientId }));
     const template = makeLabResult(patients[0]!, { sizeKb: 45 });
@@ -96,8 +96,7 @@ async function main(): Promise<void> {
       writeFileSync(file, JSON.stringify({ ...figures, date: new Date().toISOString(), node: process.version, cpus: os.cpus().length, documentBytes: template.length }, null, 2));
     }
   } finally {
-    gateway.kill('SIGTERM');
-    await new Promise((r) => gateway.once('exit', r));
+    await gateway?.stop();
     await agent.close();
     await dropTestState({ schema: env.DATABASE_SCHEMA, prefix: env.QUEUE_PREFIX });
     rmSync(dataDir, { recursive: true, force: true });
@@ -137,22 +136,6 @@ async function drive(scenario: string, concurrency: number, durationMs: number, 
 async function post(agent: Agent, url: string, contentType: string, body: Buffer | string): Promise<string> {
   const res = await request(url, { method: 'POST', headers: { 'content-type': contentType }, body, dispatcher: agent });
   return res.body.text();
-}
-
-async function waitReady(base: string, child: ChildProcess): Promise<void> {
-  const end = Date.now() + 30_000;
-  while (Date.now() < end) {
-    if (child.exitCode !== null) throw new Error(`gateway exited with ${child.exitCode}`);
-    try {
-      const res = await request(`${base}/ready`);
-      await res.body.text();
-      if (res.statusCode === 200) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error('gateway not ready within 30 s');
 }
 
 main().catch((err: unknown) => {

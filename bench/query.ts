@@ -9,7 +9,6 @@
  * Figures go to bench/results/<date>-query.json. Set BENCH_KEEP_SCHEMA=1 to keep the seeded schema
  * (its name is printed) and BENCH_SCHEMA=<name> to reuse one.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -24,6 +23,7 @@ import type { AdhocQuery } from '../src/ebrim/query-request.js';
 import { makeDocumentEntry } from '../test/registry/factory.js';
 import { dropTestState, PG_URL, REDIS_URL } from '../test/support/gateway.js';
 import { buildIti18Request, queryList, queryString } from '../test/support/requests.js';
+import { startGatewayProcess, type GatewayProcess } from './support/gateway-process.js';
 
 const FIND_DOCUMENTS = 'urn:uuid:14d4debf-8f97-4251-9a74-a90016b0af0d';
 const GET_DOCUMENTS = 'urn:uuid:5c4f972b-d56b-40ac-a5fc-c8ca9b40b9d4';
@@ -183,22 +183,6 @@ async function postQuery(agent: Agent, url: string, body: { contentType: string;
   return text.split('<rim:ExtrinsicObject ').length - 1;
 }
 
-async function waitReady(base: string, child: ChildProcess): Promise<void> {
-  const end = Date.now() + 60_000;
-  while (Date.now() < end) {
-    if (child.exitCode !== null) throw new Error(`gateway exited with ${child.exitCode}`);
-    try {
-      const res = await request(`${base}/ready`);
-      await res.body.text();
-      if (res.statusCode === 200) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error('gateway not ready within 60 s');
-}
-
 async function main(): Promise<void> {
   const n = documentCount();
   const tag = randomBytes(4).toString('hex');
@@ -209,7 +193,7 @@ async function main(): Promise<void> {
   const db = await openDb({ databaseUrl, schema, poolSize: 2, statementTimeoutMs: 600_000 });
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'xdsgw-bench-query-'));
   const queuePrefix = `xdsgw-bench-${tag}`;
-  let gateway: ChildProcess | undefined;
+  let gateway: GatewayProcess | undefined;
   const agent = new Agent({ connections: CONCURRENCY, pipelining: 1, keepAliveTimeout: 30_000 });
   try {
     await migrate(db);
@@ -241,10 +225,8 @@ async function main(): Promise<void> {
       // Callers are not authenticated here: the figures are those of the query path alone.
       AUTHENTICATION: 'off',
     };
-    gateway = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { env, stdio: ['ignore', 'ignore', 'inherit'] });
-    const base = `http://127.0.0.1:${port}`;
-    await waitReady(base, gateway);
-    const url = `${base}/xds/iti18`;
+    gateway = await startGatewayProcess(env, port);
+    const url = `${gateway.base}/xds/iti18`;
     const patientAt = (i: number): string => patientOf((i * 7919) % patients);
     const find = (i: number) => postQuery(agent, url, buildIti18Request({ queryId: FIND_DOCUMENTS, params: Object.fromEntries(findDocuments(patientAt(i)).map((s) => [s.name, s.values[0]!])) }));
     const get = (i: number) => postQuery(agent, url, buildIti18Request({ queryId: GET_DOCUMENTS, params: { $XDSDocumentEntryUniqueId: queryList(uniqueIdOf(1 + ((i * 104729) % n))) } }));
@@ -276,10 +258,7 @@ async function main(): Promise<void> {
     );
     console.log(`figures written to ${file}`);
   } finally {
-    if (gateway && gateway.exitCode === null) {
-      gateway.kill('SIGTERM');
-      await new Promise((r) => gateway!.once('exit', r));
-    }
+    await gateway?.stop();
     await agent.close();
     if (!keep) await db.exec(`drop schema if exists "${schema}" cascade`);
     else console.log(`kept schema ${schema}`);
