@@ -191,8 +191,10 @@ describe('faults: crashes and outages lose no acknowledged document', function (
       if (!mounted) this.skip();
     });
     after(async () => {
+      // The data dir can only be removed once the tmpfs inside it is unmounted.
       await dep?.dispose().catch(() => undefined);
       if (mounted) execFileSync('umount', ['-l', mountPoint]);
+      if (dep) cleanup(dep.d.dataDir);
     });
 
     it('answers XDSRepositoryOutOfResources when full, registers nothing, and accepts again once space is freed', async () => {
