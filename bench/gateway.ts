@@ -13,17 +13,8 @@ import path from 'node:path';
 import { Agent, request } from 'undici';
 import { buildIti41Request, buildIti43Request, makeLabResult, newPatientId } from '../test/support/requests.js';
 import { dropTestState, PG_URL, REDIS_URL } from '../test/support/gateway.js';
+import { drive } from './support/drive.js';
 import { startGatewayProcess, type GatewayProcess } from './support/gateway-process.js';
-
-interface Figures {
-  scenario: string;
-  concurrency: number;
-  requests: number;
-  errors: number;
-  seconds: number;
-  throughput: number;
-  latencyMs: { p50: number; p95: number; p99: number; max: number };
-}
 
 const REPOSITORY = '1.2.250.1.999.1.1.1';
 
@@ -88,7 +79,7 @@ async function main(): Promise<void> {
             const req = buildIti43Request([{ repositoryUniqueId: REPOSITORY, documentUniqueId: retrievable[i % retrievable.length]! }]);
             return (await post(agent, `${base}/xds/iti43`, req.contentType, req.body)).includes('ResponseStatusType:Success');
           };
-      const figures = await drive(name, s.concurrency, s.seconds * 1000, run);
+      const { figures } = await drive(name, s.concurrency, s.seconds * 1000, async (i) => ((await run(i)) ? 1 : undefined));
       console.log(
         `${name}: ${figures.throughput.toFixed(1)} req/s, p50 ${figures.latencyMs.p50.toFixed(1)} ms, p95 ${figures.latencyMs.p95.toFixed(1)} ms, p99 ${figures.latencyMs.p99.toFixed(1)} ms, max ${figures.latencyMs.max.toFixed(1)} ms, errors ${figures.errors}/${figures.requests}`,
       );
@@ -101,36 +92,6 @@ async function main(): Promise<void> {
     await dropTestState({ schema: env.DATABASE_SCHEMA, prefix: env.QUEUE_PREFIX });
     rmSync(dataDir, { recursive: true, force: true });
   }
-}
-
-async function drive(scenario: string, concurrency: number, durationMs: number, run: (i: number) => Promise<boolean>): Promise<Figures> {
-  const latencies: number[] = [];
-  let errors = 0;
-  let counter = 0;
-  const start = performance.now();
-  const end = start + durationMs;
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (performance.now() < end) {
-        const t = performance.now();
-        const ok = await run(counter++).catch(() => false);
-        latencies.push(performance.now() - t);
-        if (!ok) errors++;
-      }
-    }),
-  );
-  const seconds = (performance.now() - start) / 1000;
-  latencies.sort((a, b) => a - b);
-  const q = (p: number): number => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? 0;
-  return {
-    scenario,
-    concurrency,
-    requests: latencies.length,
-    errors,
-    seconds,
-    throughput: (latencies.length - errors) / seconds,
-    latencyMs: { p50: q(0.5), p95: q(0.95), p99: q(0.99), max: latencies[latencies.length - 1] ?? 0 },
-  };
 }
 
 async function post(agent: Agent, url: string, contentType: string, body: Buffer | string): Promise<string> {

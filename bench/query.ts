@@ -23,6 +23,7 @@ import type { AdhocQuery } from '../src/ebrim/query-request.js';
 import { makeDocumentEntry } from '../test/registry/factory.js';
 import { dropTestState, PG_URL, REDIS_URL } from '../test/support/gateway.js';
 import { buildIti18Request, queryList, queryString } from '../test/support/requests.js';
+import { drive, type LoadFigures } from './support/drive.js';
 import { startGatewayProcess, type GatewayProcess } from './support/gateway-process.js';
 
 const FIND_DOCUMENTS = 'urn:uuid:14d4debf-8f97-4251-9a74-a90016b0af0d';
@@ -130,49 +131,14 @@ async function explain(db: Db, query: AdhocQuery): Promise<{ sql: string; plan: 
   return plans;
 }
 
-interface Figures {
-  scenario: string;
-  concurrency: number;
-  requests: number;
-  errors: number;
-  seconds: number;
-  throughput: number;
+interface Figures extends LoadFigures {
   resultsPerQuery: number;
-  latencyMs: { p50: number; p95: number; p99: number; max: number };
 }
 
-async function drive(scenario: string, concurrency: number, durationMs: number, run: (i: number) => Promise<number | undefined>): Promise<Figures> {
-  const latencies: number[] = [];
-  let errors = 0;
-  let results = 0;
-  let counter = 0;
-  const start = performance.now();
-  const end = start + durationMs;
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (performance.now() < end) {
-        const t = performance.now();
-        const n = await run(counter++).catch(() => undefined);
-        latencies.push(performance.now() - t);
-        if (n === undefined) errors++;
-        else results += n;
-      }
-    }),
-  );
-  const seconds = (performance.now() - start) / 1000;
-  latencies.sort((a, b) => a - b);
-  const q = (p: number): number => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? 0;
-  const ok = latencies.length - errors;
-  return {
-    scenario,
-    concurrency,
-    requests: latencies.length,
-    errors,
-    seconds,
-    throughput: ok / seconds,
-    resultsPerQuery: ok ? results / ok : 0,
-    latencyMs: { p50: q(0.5), p95: q(0.95), p99: q(0.99), max: latencies[latencies.length - 1] ?? 0 },
-  };
+async function measure(scenario: string, concurrency: number, durationMs: number, run: (i: number) => Promise<number | undefined>): Promise<Figures> {
+  const { figures, total } = await drive(scenario, concurrency, durationMs, run);
+  const ok = figures.requests - figures.errors;
+  return { ...figures, resultsPerQuery: ok ? total / ok : 0 };
 }
 
 /** The number of ExtrinsicObjects of a Success answer; undefined for anything else. */
@@ -231,7 +197,7 @@ async function main(): Promise<void> {
     const find = (i: number) => postQuery(agent, url, buildIti18Request({ queryId: FIND_DOCUMENTS, params: Object.fromEntries(findDocuments(patientAt(i)).map((s) => [s.name, s.values[0]!])) }));
     const get = (i: number) => postQuery(agent, url, buildIti18Request({ queryId: GET_DOCUMENTS, params: { $XDSDocumentEntryUniqueId: queryList(uniqueIdOf(1 + ((i * 104729) % n))) } }));
 
-    await drive('warm-up', CONCURRENCY, 3000, (i) => (i % 2 ? find(i) : get(i)));
+    await measure('warm-up', CONCURRENCY, 3000, (i) => (i % 2 ? find(i) : get(i)));
     const figures: Figures[] = [];
     // One client shows the service time of a query; sixteen, the throughput and tail latency under load.
     for (const [name, concurrency, run] of [
@@ -240,7 +206,7 @@ async function main(): Promise<void> {
       ['find-documents-c1', 1, find],
       ['get-documents-c1', 1, get],
     ] as const) {
-      const f = await drive(name, concurrency, SECONDS * 1000, run);
+      const f = await measure(name, concurrency, SECONDS * 1000, run);
       figures.push(f);
       console.log(
         `${name} (${concurrency} client${concurrency > 1 ? 's' : ''}): ${f.throughput.toFixed(0)} q/s, p50 ${f.latencyMs.p50.toFixed(1)} ms, p95 ${f.latencyMs.p95.toFixed(1)} ms, p99 ${f.latencyMs.p99.toFixed(1)} ms, max ${f.latencyMs.max.toFixed(1)} ms, ${f.resultsPerQuery.toFixed(1)} entries/answer, errors ${f.errors}/${f.requests}`,
