@@ -4,6 +4,7 @@ import type { ContentStore } from './content/store.js';
 import type { AuditTrail } from './audit/trail.js';
 import type { Backpressure } from './http/backpressure.js';
 import type { Logger } from './log.js';
+import type { GatewayMetrics } from './metrics/gateway-metrics.js';
 import type { AuthenticatedCaller, ProfessionalCaller } from './policy/caller.js';
 import type { SoapRequest } from './soap/envelope.js';
 import type { SubmissionQueue } from './queue/submissions.js';
@@ -26,6 +27,8 @@ export interface GatewayContext {
   caller?: AuthenticatedCaller;
   /** ATNA audit trail of every transaction and API call. */
   audit?: AuditTrail;
+  /** Prometheus metrics of this gateway (GET /metrics); `metrics.registry` is its prom-client Registry. */
+  metrics?: GatewayMetrics;
   /** The policy's clock (record closing, purge, one-month visibility); tests replace it. */
   clock?: () => Date;
 }

@@ -10,6 +10,8 @@ import { createApp } from './http/app.js';
 import { Backpressure, indexQueueDepth } from './http/backpressure.js';
 import { createServer, schemeOf } from './http/tls.js';
 import type { Logger } from './log.js';
+import type { GatewayMetrics } from './metrics/gateway-metrics.js';
+import { gatewayMetrics } from './metrics/setup.js';
 import { schedulePurge } from './policy/purge.js';
 import { startPolicyServices } from './policy/services.js';
 import { consumerConnection, producerConnection, waitReady } from './queue/connection.js';
@@ -51,7 +53,7 @@ export interface RunningWorkers {
 }
 
 /** Store and index workers plus the orphan sweeper, on their own Redis connections. */
-export function runWorkers(config: Config, redisUrl: string, backends: Backends, logger: Logger): RunningWorkers {
+export function runWorkers(config: Config, redisUrl: string, backends: Backends, logger: Logger, metrics?: GatewayMetrics): RunningWorkers {
   const workers: Workers = startWorkers({
     connection: () => consumerConnection(redisUrl),
     prefix: config.queuePrefix,
@@ -60,6 +62,7 @@ export function runWorkers(config: Config, redisUrl: string, backends: Backends,
     content: backends.content,
     registry: backends.registry,
     logger,
+    metrics,
   });
   const sweeper = startSweeper(backends.content, backends.registry, config.orphanGraceMs, logger);
   return {
@@ -85,7 +88,8 @@ export async function startGateway(config: Config, redisUrl: string, backends: B
   await waitReady(producer, 10_000);
   const queue = new SubmissionQueue(producer, consumerConnection(redisUrl), config.queuePrefix, config.jobAttempts);
   await queue.ready();
-  const workers = config.inProcessWorkers || backends.db.mode === 'pglite' ? runWorkers(config, redisUrl, backends, logger) : undefined;
+  const metrics = gatewayMetrics(producer, config.queuePrefix, backends.db);
+  const workers = config.inProcessWorkers || backends.db.mode === 'pglite' ? runWorkers(config, redisUrl, backends, logger, metrics) : undefined;
 
   const depth = indexQueueDepth(producer, config.queuePrefix);
   const backpressure = new Backpressure(
@@ -103,6 +107,7 @@ export async function startGateway(config: Config, redisUrl: string, backends: B
     backpressure,
     authenticator: policy.authenticator,
     audit: policy.audit,
+    metrics,
   };
   const purge = schedulePurge(context);
   const app = createApp(context, [
@@ -138,6 +143,7 @@ export async function startGateway(config: Config, redisUrl: string, backends: B
       policy.close();
       await workers?.close();
       await depth.close();
+      await metrics.close();
       await queue.close();
       producer.disconnect();
       cda.dispose();

@@ -1,6 +1,9 @@
-import { ConfigError, loadConfig } from './config.js';
+import { ConfigError, loadConfig, type Config } from './config.js';
 import { openBackends, runWorkers } from './gateway.js';
 import { createLogger } from './log.js';
+import { startMetricsServer } from './metrics/scrape.js';
+import { workerMetrics } from './metrics/setup.js';
+import { producerConnection } from './queue/connection.js';
 import { closeOnSignals, redactUrl } from './shutdown.js';
 import { VERSION } from './version.js';
 
@@ -13,10 +16,29 @@ async function main(): Promise<void> {
   }
   const redisUrl = config.redisUrl ?? 'redis://127.0.0.1:6379';
   const backends = await openBackends(config);
-  const workers = runWorkers(config, redisUrl, backends, logger);
-  logger.info({ redis: redactUrl(redisUrl), concurrency: config.workerConcurrency }, `XDS worker ${VERSION} started`);
+  const metrics = await serveMetrics(config, redisUrl);
+  const workers = runWorkers(config, redisUrl, backends, logger, metrics?.metrics);
+  logger.info({ redis: redactUrl(redisUrl), concurrency: config.workerConcurrency, metrics: metrics?.url }, `XDS worker ${VERSION} started`);
 
-  closeOnSignals(logger, 'worker', [() => workers.close(), () => backends.close()]);
+  closeOnSignals(logger, 'worker', [() => workers.close(), async () => metrics?.close(), () => backends.close()]);
+}
+
+/** The worker's own /metrics on METRICS_PORT (job durations, queues, process), when set. */
+async function serveMetrics(config: Config, redisUrl: string) {
+  if (config.metricsPort === undefined) return undefined;
+  const connection = producerConnection(redisUrl);
+  connection.on('error', () => undefined);
+  const metrics = workerMetrics(connection, config.queuePrefix);
+  const server = await startMetricsServer(metrics, { port: config.metricsPort, host: config.host, token: config.metricsToken });
+  return {
+    metrics,
+    url: `${server.url}/metrics`,
+    async close() {
+      await server.close();
+      await metrics.close();
+      connection.disconnect();
+    },
+  };
 }
 
 main().catch((err: unknown) => {

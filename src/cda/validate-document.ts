@@ -135,14 +135,24 @@ export function cdaXdsErrors(report: CdaReport, entry: DocumentEntry): XdsError[
   );
 }
 
-/** The ITI-41 step: each CDA document of a submission validated against its schema, its type and its DocumentEntry. */
-export function validateSubmittedCda(entries: DocumentEntry[], documents: SubmittedDocument[], cda: CdaValidator): XdsError[] {
+/**
+ * The ITI-41 step: each CDA document of a submission validated against its schema, its type and its
+ * DocumentEntry; `onReport` sees each document's report (the gateway's metrics count failures by rule).
+ */
+export function validateSubmittedCda(
+  entries: DocumentEntry[],
+  documents: SubmittedDocument[],
+  cda: CdaValidator,
+  onReport?: (report: CdaReport) => void,
+): XdsError[] {
   const bytesById = new Map(documents.map((d) => [d.submittedId, d.bytes]));
   const errors: XdsError[] = [];
   for (const entry of entries) {
     const bytes = bytesById.get(entry.submittedId);
     if (!bytes || !isCdaDocument(bytes, entry.mimeType)) continue;
-    errors.push(...cdaXdsErrors(cda.validate(bytes, entry), entry));
+    const report = cda.validate(bytes, entry);
+    onReport?.(report);
+    errors.push(...cdaXdsErrors(report, entry));
   }
   return errors;
 }

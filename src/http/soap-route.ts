@@ -3,6 +3,7 @@ import { auditSoapTransaction, responseOutcome } from '../audit/transaction.js';
 import type { GatewayContext } from '../context.js';
 import { registryResponseXml } from '../ebrim/response.js';
 import { responseAction } from '../ebrim/uuids.js';
+import { transactionOfEndpoint } from '../metrics/gateway-metrics.js';
 import { parseEnvelope, responseEnvelope, actionNotSupported, type SoapRequest } from '../soap/envelope.js';
 import { SoapFault, faultEnvelope, SOAP_CONTENT_TYPE } from '../soap/fault.js';
 import { buildMtomResponse, readSoapMessage } from '../soap/mtom.js';
@@ -40,6 +41,7 @@ export function soapEndpoint(transactions: Map<string, Transaction>, ctx: Gatewa
       } else {
         res.status(200).type(SOAP_CONTENT_TYPE).send(envelope);
       }
+      ctx.metrics?.response(transaction.name, result.bodyXml, res.locals.startedAt as bigint | undefined);
     } catch (err) {
       if (audited) {
         const description = err instanceof SoapFault ? err.reason : 'internal error';
@@ -61,4 +63,5 @@ export function sendFault(res: Response, err: unknown, ctx: GatewayContext, rela
   }
   res.locals.fault = fault.code;
   res.status(fault.httpStatus).type(SOAP_CONTENT_TYPE).send(faultEnvelope(fault, { relatesTo }));
+  ctx.metrics?.fault((res.locals.transaction as string | undefined) ?? transactionOfEndpoint(res.req.path), fault, res.locals.startedAt as bigint | undefined);
 }

@@ -36,7 +36,7 @@ export async function provideAndRegisterDocumentSet(
     patientAuthority: ctx.config.patientAuthority,
   });
   if (errors.length === 0) errors.push(...(await checkAgainstRegistry(metadata, stored.list, ctx)));
-  errors.push(...validateSubmittedCda(metadata.documentEntries, documents, ctx.cda));
+  errors.push(...validateSubmittedCda(metadata.documentEntries, documents, ctx.cda, ctx.metrics?.cdaReport));
   if (errors.some((e) => e.severity === 'Error')) return registryResponseXml(errors);
 
   const signed = await signSubmission(metadata, documents, stored, ctx);
