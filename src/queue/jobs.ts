@@ -1,16 +1,12 @@
 import type { StoredDocument, SubmissionMetadata } from '../ebrim/model.js';
 import type { XdsError } from '../errors.js';
 
-export const STORE_QUEUE = 'store';
 export const INDEX_QUEUE = 'index';
 
-/** The repository step: prove that each document's bytes are durable and intact before registering. */
-export interface StoreJobData {
-  submissionId: string;
-  documents: StoredDocument[];
-}
-
-/** The registry step: commit the whole submission in one transaction, unless the deadline has passed. */
+/**
+ * One submission: check that each document's bytes are in the content store (`stored`, empty for ITI-42
+ * and ITI-57), then commit the whole submission in one transaction, unless the deadline has passed.
+ */
 export interface IndexJobData {
   submissionId: string;
   metadata: SubmissionMetadata;

@@ -1,6 +1,6 @@
-import { FlowProducer, Job, QueueEvents } from 'bullmq';
+import { Job, Queue, QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { INDEX_QUEUE, STORE_QUEUE, decodeJobErrors, type IndexJobData, type IndexJobResult, type StoreJobData } from './jobs.js';
+import { INDEX_QUEUE, decodeJobErrors, type IndexJobData, type IndexJobResult } from './jobs.js';
 import { XdsError } from '../errors.js';
 
 export type SubmissionOutcome =
@@ -10,23 +10,24 @@ export type SubmissionOutcome =
 
 export class QueueUnavailableError extends Error {}
 
-/** The gateway's side of the queue: hands a submission to the store and index workers and waits for the registry. */
+/** The gateway's side of the queue: hands a submission to the workers and waits for the registry. */
 export class SubmissionQueue {
-  private readonly flow: FlowProducer;
+  private readonly queue: Queue<IndexJobData, IndexJobResult>;
   private readonly events: QueueEvents;
 
   constructor(
-    private readonly producer: Redis,
+    /** The gateway's Redis connection (fails fast when Redis is down); the console reads the queue through it. */
+    readonly producer: Redis,
     eventsConnection: Redis,
     private readonly prefix: string,
     private readonly attempts: number,
   ) {
-    this.flow = new FlowProducer({ connection: producer, prefix });
+    this.queue = new Queue(INDEX_QUEUE, { connection: producer, prefix });
     this.events = new QueueEvents(INDEX_QUEUE, { connection: eventsConnection, prefix });
     // Errors surface through the calls; an unhandled 'error' event would crash the process.
-    this.flow.on('error', () => undefined);
+    this.queue.on('error', () => undefined);
     // Every add in flight listens for the producer closing: concurrent submissions are many, not a leak.
-    this.flow.setMaxListeners(0);
+    this.queue.setMaxListeners(0);
     this.events.on('error', () => undefined);
   }
 
@@ -35,34 +36,19 @@ export class SubmissionQueue {
   }
 
   /**
-   * Enqueues store (child) then index (parent) for one submission and waits for the index job.
+   * Enqueues the submission as one job (store check, then registry commit) and waits for it.
    * The caller's deadline is in the job: a worker that picks it up too late refuses to commit.
    */
-  async submit(store: StoreJobData, index: IndexJobData, waitMs: number): Promise<SubmissionOutcome> {
-    const jobOpts = {
-      jobId: index.submissionId,
-      attempts: this.attempts,
-      backoff: { type: 'exponential' as const, delay: 200 },
-      removeOnComplete: { age: 3600, count: 10_000 },
-      removeOnFail: { age: 24 * 3600 },
-    };
+  async submit(index: IndexJobData, waitMs: number): Promise<SubmissionOutcome> {
     let job: Job;
     try {
-      const node = await this.flow.add({
-        name: 'index',
-        queueName: INDEX_QUEUE,
-        data: index,
-        opts: jobOpts,
-        children: [
-          {
-            name: 'store',
-            queueName: STORE_QUEUE,
-            data: store,
-            opts: { ...jobOpts, jobId: `${index.submissionId}-store`, failParentOnFailure: true },
-          },
-        ],
+      job = await this.queue.add('index', index, {
+        jobId: index.submissionId,
+        attempts: this.attempts,
+        backoff: { type: 'exponential', delay: 200 },
+        removeOnComplete: { age: 3600, count: 10_000 },
+        removeOnFail: { age: 24 * 3600 },
       });
-      job = node.job;
     } catch (err) {
       throw new QueueUnavailableError(`queue unavailable: ${(err as Error).message}`);
     }
@@ -83,7 +69,7 @@ export class SubmissionQueue {
   }
 
   async close(): Promise<void> {
-    await Promise.allSettled([this.flow.close(), this.events.close()]);
+    await Promise.allSettled([this.queue.close(), this.events.close()]);
   }
 }
 

@@ -1,11 +1,13 @@
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { INDEX_QUEUE, STORE_QUEUE, encodeJobErrors, type IndexJobData, type IndexJobResult, type StoreJobData } from './jobs.js';
+import { INDEX_QUEUE, encodeJobErrors, type IndexJobData, type IndexJobResult } from './jobs.js';
 import type { ContentStore } from '../content/store.js';
 import type { Registry } from '../registry/registry.js';
 import { DeadlineExceededError } from '../registry/registry.js';
 import { XdsError, XdsFailure } from '../errors.js';
 import type { Logger } from '../log.js';
+import type { GatewayMetrics } from '../metrics/gateway-metrics.js';
+import { observeJobDurations } from '../metrics/job-durations.js';
 
 export interface WorkerDeps {
   connection: () => Redis;
@@ -15,6 +17,8 @@ export interface WorkerDeps {
   content: ContentStore;
   registry: Registry;
   logger: Logger;
+  /** Where job durations are recorded (xdsgw_job_duration_seconds); absent: not recorded. */
+  metrics?: GatewayMetrics;
 }
 
 export interface Workers {
@@ -22,8 +26,9 @@ export interface Workers {
 }
 
 /**
- * Store and index workers. Both are idempotent (BullMQ may run a job twice after a stall):
- * verifying bytes twice is harmless and the registry commit is keyed by the submission id.
+ * The submission worker: one job per submission proves that the bytes are in the content store, then
+ * commits the registry transaction. Idempotent (BullMQ may run a job twice after a stall): the check is
+ * read-only and the registry commit is keyed by the submission id.
  */
 export function startWorkers(deps: WorkerDeps): Workers {
   const common = {
@@ -33,29 +38,33 @@ export function startWorkers(deps: WorkerDeps): Workers {
     lockDuration: Math.max(deps.stalledIntervalMs * 2, 1000),
     maxStalledCount: 3,
   };
-  const store = new Worker<StoreJobData>(STORE_QUEUE, (job) => storeDocuments(job, deps), { ...common, connection: deps.connection() });
   const index = new Worker<IndexJobData, IndexJobResult>(INDEX_QUEUE, (job) => indexSubmission(job, deps), {
     ...common,
     connection: deps.connection(),
   });
-  for (const w of [store, index]) {
-    w.on('error', (err) => deps.logger.warn({ err: err.message, queue: w.name }, 'worker connection error'));
-    w.on('failed', (job, err) => deps.logger.info({ queue: w.name, jobId: job?.id, attempt: job?.attemptsMade, reason: err.message.slice(0, 500) }, 'job failed'));
-  }
+  if (deps.metrics) observeJobDurations(index, deps.metrics);
+  index.on('error', (err) => deps.logger.warn({ err: err.message, queue: index.name }, 'worker connection error'));
+  index.on('failed', (job, err) => deps.logger.info({ queue: index.name, jobId: job?.id, attempt: job?.attemptsMade, reason: err.message.slice(0, 500) }, 'job failed'));
   return {
     async close() {
-      await Promise.allSettled([store.close(), index.close()]);
+      await index.close();
     },
   };
 }
 
-async function storeDocuments(job: Job<StoreJobData>, deps: WorkerDeps): Promise<void> {
-  const bad: XdsError[] = [];
-  for (const doc of job.data.documents) {
-    const ok = await deps.content.verify(doc.contentKey, { sha1: doc.sha1, size: doc.size });
-    if (!ok) bad.push(new XdsError('XDSRepositoryError', `stored bytes of document ${doc.uniqueId} do not match their hash`, doc.uniqueId));
+/**
+ * The repository step: every document's blob is in the content store with its size. The gateway wrote,
+ * fsynced and hashed the bytes before enqueueing; this proves that they are still there (a worker on
+ * another machine sees the shared volume) without reading them again.
+ */
+async function missingBytes(job: Job<IndexJobData>, deps: WorkerDeps): Promise<XdsError[]> {
+  const missing: XdsError[] = [];
+  for (const doc of job.data.stored) {
+    if (!(await deps.content.hasBlob(doc.contentKey, doc.size))) {
+      missing.push(new XdsError('XDSRepositoryError', `the stored bytes of document ${doc.uniqueId} are missing from the content store`, doc.uniqueId));
+    }
   }
-  if (bad.length) throw new UnrecoverableError(encodeJobErrors(bad));
+  return missing;
 }
 
 async function indexSubmission(job: Job<IndexJobData>, deps: WorkerDeps): Promise<IndexJobResult> {
@@ -63,6 +72,8 @@ async function indexSubmission(job: Job<IndexJobData>, deps: WorkerDeps): Promis
   if (Date.now() >= deadline && !(await deps.registry.isSubmissionCommitted(submissionId))) {
     throw new UnrecoverableError(encodeJobErrors([tooLate()]));
   }
+  const missing = await missingBytes(job, deps);
+  if (missing.length && !(await deps.registry.isSubmissionCommitted(submissionId))) throw new UnrecoverableError(encodeJobErrors(missing));
   try {
     const status = await deps.registry.commitSubmission({ submissionId, metadata, stored, deadline });
     deps.logger.debug({ submissionId, status }, 'submission indexed');

@@ -26,7 +26,7 @@ export async function checkAgainstRegistry(metadata: SubmissionMetadata, stored:
 }
 
 /**
- * Hands the submission to the store and index workers and waits, bounded, until it is registered
+ * Hands the submission to the workers and waits, bounded, until it is registered
  * in one transaction. `stored` is empty for ITI-42: the bytes are in another repository.
  */
 export async function registerSubmission(metadata: SubmissionMetadata, stored: StoredDocument[], ctx: GatewayContext): Promise<XdsError[]> {
@@ -34,11 +34,7 @@ export async function registerSubmission(metadata: SubmissionMetadata, stored: S
   const deadline = Date.now() + ctx.config.submissionTimeoutMs;
   let outcome;
   try {
-    outcome = await ctx.queue.submit(
-      { submissionId, documents: stored },
-      { submissionId, metadata, stored, deadline },
-      ctx.config.submissionTimeoutMs + DEADLINE_GRACE_MS,
-    );
+    outcome = await ctx.queue.submit({ submissionId, metadata, stored, deadline }, ctx.config.submissionTimeoutMs + DEADLINE_GRACE_MS);
   } catch (err) {
     return [unavailable(err, ctx)];
   }

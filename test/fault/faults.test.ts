@@ -68,22 +68,22 @@ describe('faults: crashes and outages lose no acknowledged document', function (
     };
   }
 
-  it('worker SIGKILLed while store jobs are running: the jobs are taken over, every Success is retrievable', async () => {
+  it('worker SIGKILLed while submission jobs are running: the jobs are taken over, every Success is retrievable', async () => {
     // Long enough for stalled-job recovery and a new worker process to start on a loaded machine.
     const dep = await deploy({ SUBMISSION_TIMEOUT_MS: '30000' });
     try {
       const watch = new Redis(redis.url);
-      const activeStore = `${dep.d.env.QUEUE_PREFIX}:store:active`;
+      const activeJobs = `${dep.d.env.QUEUE_PREFIX}:index:active`;
       const pending = Array.from({ length: 8 }, () => submit(dep.gateway.url, dep.patientId, 50_000, 1024));
       let seen = false;
       const end = Date.now() + 15_000;
-      while (!seen && Date.now() < end) seen = (await watch.llen(activeStore)) > 0;
+      while (!seen && Date.now() < end) seen = (await watch.llen(activeJobs)) > 0;
       watch.disconnect();
-      expect(seen, 'a store job was observed running').to.equal(true);
+      expect(seen, 'a submission job was observed running').to.equal(true);
       await kill(dep.worker);
       dep.procs.push(spawnWorker(dep.d));
       const outcomes = await Promise.all(pending);
-      report('worker killed during store', outcomes);
+      report('worker killed during its jobs', outcomes);
       expect(outcomes.filter((o) => o.status === 'Success').length, JSON.stringify(outcomes.map((o) => o.codes))).to.be.greaterThan(0);
       await checkInvariants({ url: dep.gateway.url, databaseUrl: dep.databaseUrl, contentDir: dep.d.contentDir, outcomes });
     } finally {

@@ -1,4 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { rm } from 'node:fs/promises';
 import { expect } from 'chai';
 import pg from 'pg';
 import { buildIti41Request, buildIti43Request, makeLabResult, newPatientId } from '../support/requests.js';
@@ -33,7 +35,7 @@ async function until(what: string, check: () => Promise<boolean>, timeoutMs = 20
   throw new Error(`timed out waiting for ${what}`);
 }
 
-describe('a worker killed in the middle of indexing', function () {
+describe('the submission worker: crashes and missing bytes', function () {
   this.timeout(120_000);
   let gw: TestGateway;
   let locker: pg.Client;
@@ -92,5 +94,27 @@ describe('a worker killed in the middle of indexing', function () {
       await gw.post('/xds/iti43', buildIti43Request(req.uniqueIds.documents.map((documentUniqueId) => ({ repositoryUniqueId: gw.config.repositoryUniqueId, documentUniqueId })))),
     );
     expect(got.documents.map((d) => d.bytes.toString('base64'))).to.deep.equal(docs.map((d) => d.bytes.toString('base64')));
+  });
+
+  it('refuses the submission and registers nothing when its bytes left the content store before the worker ran', async () => {
+    for (const w of workers) w.kill('SIGKILL');
+    const patientId = newPatientId();
+    expect(await gw.registerPatient(patientId)).to.equal(201);
+    const bytes = makeLabResult(patientId, { sizeKb: 4 });
+    const req = buildIti41Request({ patientId, documents: [{ bytes }] }, 'mtom');
+    const blob = gw.backends.content.pathOf(createHash('sha256').update(bytes).digest('hex'));
+
+    // No worker runs: the job waits in the queue while the bytes written by the gateway disappear.
+    const pending = gw.post('/xds/iti41', req);
+    await until('the gateway to write the document', async () => gw.backends.content.hasBlob(createHash('sha256').update(bytes).digest('hex'), bytes.length));
+    await rm(blob);
+    workers.push(startWorkerProcess(gw));
+
+    const result = submissionResult(await pending);
+    expect(result.status).to.equal('Failure');
+    expect(result.errors.map((e) => e.code)).to.deep.equal(['XDSRepositoryError']);
+    expect(result.errors[0]!.context).to.match(/missing from the content store/);
+    const rows = await gw.backends.db.query<{ n: string }>('SELECT count(*)::text AS n FROM document_entries WHERE patient_id = $1', [patientId]);
+    expect(Number(rows[0]!.n)).to.equal(0);
   });
 });
