@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { GatewayContext } from '../context.js';
+import { consoleRouter } from '../console/router.js';
 import { SoapFault } from '../soap/fault.js';
 import { TRANSACTIONS, transactionByAction } from '../transactions/index.js';
 import { apiRouter } from './api.js';
 import { healthRouter, type ReadinessCheck } from './health.js';
+import { metricsHandler } from './metrics-route.js';
 import { recordsRouter } from './records.js';
 import { soapEndpoint, sendFault } from './soap-route.js';
 import { wsdlHandler } from './wsdl.js';
@@ -33,8 +35,10 @@ export function createApp(ctx: GatewayContext, readiness: ReadinessCheck[]): exp
   }
 
   app.use(healthRouter(readiness));
+  app.get('/metrics', metricsHandler(ctx));
   app.use('/api', apiRouter(ctx));
   app.use('/api', recordsRouter(ctx));
+  app.use('/console', consoleRouter(ctx));
 
   app.use((req: Request, res: Response) => {
     res.status(404).json({ error: 'not_found', message: `no route for ${req.method} ${req.path}` });
@@ -69,6 +73,7 @@ function requestLogging(ctx: GatewayContext) {
     res.setHeader('X-Request-Id', requestId);
     res.locals.requestId = requestId;
     const start = process.hrtime.bigint();
+    res.locals.startedAt = start;
     res.on('finish', () => {
       const ms = Number(process.hrtime.bigint() - start) / 1e6;
       ctx.logger.info(
