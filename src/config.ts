@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import os from 'node:os';
 import path from 'node:path';
 
 /** Every setting of the gateway, read once from the environment. Each is documented in the README table. */
@@ -32,6 +33,8 @@ export interface Config {
   requestTimeoutMs: number;
   /** Run store/index workers inside the gateway process (`npm start`); `npm run worker` runs them alone. */
   inProcessWorkers: boolean;
+  /** Gateway processes sharing the port (node:cluster); more than one needs DATABASE_URL. */
+  gatewayProcesses: number;
   workerConcurrency: number;
   /** BullMQ stalled-job check interval: a worker killed mid-job has its job taken over after this. */
   stalledIntervalMs: number;
@@ -89,6 +92,16 @@ export interface Config {
   auditSyslogCaFile?: string;
   /** AuditSourceIdentification AuditSourceID of the audit messages. */
   auditSourceId: string;
+  /** Web console: key of the operators' view (CONSOLE_OPERATOR_KEY, ≥ 24 characters); unset: the operator view is closed. */
+  consoleOperatorKey?: string;
+  /** HMAC secret of the console's session cookies (CONSOLE_SESSION_SECRET); unset: a random one per process. */
+  consoleSessionSecret?: string;
+  /** Lifetime of a console session, seconds (CONSOLE_SESSION_TTL_SECONDS). */
+  consoleSessionTtlSeconds: number;
+  /** Bearer token that GET /metrics requires (METRICS_TOKEN, ≥ 16 characters); unset: /metrics is open. */
+  metricsToken?: string;
+  /** Port of the /metrics endpoint of a standalone worker process (METRICS_PORT); unset: the worker serves none. */
+  metricsPort?: number;
   logLevel: string;
   version: string;
 }
@@ -153,6 +166,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, version = '0.0.
     submissionTimeoutMs: int(env, 'SUBMISSION_TIMEOUT_MS', 30_000, 100),
     requestTimeoutMs: int(env, 'REQUEST_TIMEOUT_MS', 60_000, 100),
     inProcessWorkers: bool(env, 'IN_PROCESS_WORKERS', true),
+    gatewayProcesses: gatewayProcesses(env),
     workerConcurrency: int(env, 'WORKER_CONCURRENCY', 8, 1),
     stalledIntervalMs: int(env, 'WORKER_STALLED_INTERVAL_MS', 5_000, 100),
     jobAttempts: int(env, 'JOB_ATTEMPTS', 5, 1),
@@ -172,6 +186,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, version = '0.0.
     signatureTrustDir: env.SIGNATURE_TRUST_DIR ? path.resolve(env.SIGNATURE_TRUST_DIR) : undefined,
     signingOrganization: env.SIGNING_ORGANIZATION || 'XDS gateway',
     ...policySettings(env),
+    ...consoleSettings(env),
+    ...metricsSettings(env),
     logLevel: env.LOG_LEVEL || 'info',
     version,
   };
@@ -204,6 +220,33 @@ function policySettings(env: NodeJS.ProcessEnv): Pick<
     auditSyslogCaFile: env.AUDIT_SYSLOG_CA_FILE ? path.resolve(env.AUDIT_SYSLOG_CA_FILE) : undefined,
     auditSourceId: env.AUDIT_SOURCE_ID || 'dmp-xds-gateway',
   };
+}
+
+/** The web console at /console (issue 10). */
+function consoleSettings(env: NodeJS.ProcessEnv): Pick<Config, 'consoleOperatorKey' | 'consoleSessionSecret' | 'consoleSessionTtlSeconds'> {
+  const operatorKey = env.CONSOLE_OPERATOR_KEY || undefined;
+  if (operatorKey && operatorKey.length < 24) throw new ConfigError('CONSOLE_OPERATOR_KEY must be at least 24 characters');
+  const secret = env.CONSOLE_SESSION_SECRET || undefined;
+  if (secret && secret.length < 32) throw new ConfigError('CONSOLE_SESSION_SECRET must be at least 32 characters');
+  return { consoleOperatorKey: operatorKey, consoleSessionSecret: secret, consoleSessionTtlSeconds: int(env, 'CONSOLE_SESSION_TTL_SECONDS', 1800, 60) };
+}
+
+/** Prometheus /metrics (issue 10). */
+function metricsSettings(env: NodeJS.ProcessEnv): Pick<Config, 'metricsToken' | 'metricsPort'> {
+  const token = env.METRICS_TOKEN || undefined;
+  if (token && !/^[\x21-\x7e]{16,}$/.test(token)) throw new ConfigError('METRICS_TOKEN must be at least 16 printable characters without spaces');
+  const port = env.METRICS_PORT ? int(env, 'METRICS_PORT', 0, 0) : undefined;
+  if (port !== undefined && port > 65535) throw new ConfigError(`METRICS_PORT must be a port number, got '${env.METRICS_PORT}'`);
+  return { metricsToken: token, metricsPort: port };
+}
+
+/** GATEWAY_PROCESSES: a count, or `auto` for one per CPU the process may use. PGlite is one process only. */
+function gatewayProcesses(env: NodeJS.ProcessEnv): number {
+  const n = env.GATEWAY_PROCESSES === 'auto' ? os.availableParallelism() : int(env, 'GATEWAY_PROCESSES', 1, 1);
+  if (n > 1 && !env.DATABASE_URL) {
+    throw new ConfigError('GATEWAY_PROCESSES above 1 needs DATABASE_URL: the embedded PGlite registry can be opened by one process only');
+  }
+  return n;
 }
 
 function cdaUnknownType(env: NodeJS.ProcessEnv): 'accept' | 'refuse' {

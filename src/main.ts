@@ -1,6 +1,8 @@
-import { ConfigError, loadConfig } from './config.js';
+import cluster from 'node:cluster';
+import { startGatewayCluster } from './cluster.js';
+import { ConfigError, loadConfig, type Config } from './config.js';
 import { openBackends, startGateway } from './gateway.js';
-import { createLogger } from './log.js';
+import { createLogger, type Logger } from './log.js';
 import { RedisUnavailableError, ensureRedis } from './queue/redis-server.js';
 import { closeOnSignals, redactUrl } from './shutdown.js';
 import { VERSION } from './version.js';
@@ -9,6 +11,7 @@ import { VERSION } from './version.js';
 async function main(): Promise<void> {
   const config = loadConfig(process.env, VERSION);
   const logger = createLogger(config.logLevel);
+  if (config.gatewayProcesses > 1 && cluster.isPrimary) return startPrimary(config, logger);
   const redis = await ensureRedis({ redisUrl: config.redisUrl, dataDir: config.dataDir, logger });
   const backends = await openBackends(config);
   const gateway = await startGateway(config, redis.url, backends, logger);
@@ -24,6 +27,23 @@ async function main(): Promise<void> {
   );
 
   closeOnSignals(logger, 'gateway', [() => gateway.close(), () => backends.close(), () => redis.stop()]);
+}
+
+/** GATEWAY_PROCESSES > 1: Redis and the registry schema are made ready once, then the gateway processes are forked. */
+async function startPrimary(config: Config, logger: Logger): Promise<void> {
+  const redis = await ensureRedis({ redisUrl: config.redisUrl, dataDir: config.dataDir, logger });
+  const backends = await openBackends(config);
+  await backends.close();
+  const gateways = startGatewayCluster(config, redis.url, logger);
+  closeOnSignals(logger, 'gateway cluster', [() => gateways.stop(), () => redis.stop()]);
+  try {
+    await gateways.ready;
+  } catch (err) {
+    await gateways.stop();
+    await redis.stop();
+    throw err;
+  }
+  logger.info({ processes: config.gatewayProcesses, port: config.port }, `XDS gateway ${VERSION}: ${config.gatewayProcesses} processes share port ${config.port}`);
 }
 
 main().catch((err: unknown) => {

@@ -1,3 +1,4 @@
+import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
 import { ConfigError, loadConfig } from '../src/config.js';
@@ -20,6 +21,14 @@ describe('configuration from the environment', () => {
     expect(a).to.not.equal(b);
     expect(loadConfig({ DATA_DIR: '/srv/a', DATABASE_URL: 'postgres://x/y' }).queuePrefix).to.equal('xdsgw');
     expect(loadConfig({ QUEUE_PREFIX: 'mine' }).queuePrefix).to.equal('mine');
+  });
+
+  it('runs one gateway process unless told, and more only with PostgreSQL', () => {
+    expect(loadConfig({}).gatewayProcesses).to.equal(1);
+    expect(loadConfig({ GATEWAY_PROCESSES: '3', DATABASE_URL: 'postgres://x/y' }).gatewayProcesses).to.equal(3);
+    expect(loadConfig({ GATEWAY_PROCESSES: 'auto', DATABASE_URL: 'postgres://x/y' }).gatewayProcesses).to.equal(os.availableParallelism());
+    expect(() => loadConfig({ GATEWAY_PROCESSES: '2' })).to.throw(ConfigError, /GATEWAY_PROCESSES above 1 needs DATABASE_URL/);
+    expect(() => loadConfig({ GATEWAY_PROCESSES: '0', DATABASE_URL: 'postgres://x/y' })).to.throw(ConfigError, /GATEWAY_PROCESSES must be an integer >= 1/);
   });
 
   for (const [name, value] of [

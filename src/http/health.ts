@@ -11,7 +11,7 @@ const CHECK_TIMEOUT_MS = 2000;
 export function healthRouter(checks: ReadinessCheck[]): Router {
   const router = Router();
   router.get('/health', (_req, res) => {
-    res.json({ status: 'ok' });
+    res.json({ status: 'ok', pid: process.pid });
   });
   router.get('/ready', async (_req, res) => {
     const results = await Promise.all(checks.map(async (c) => ({ name: c.name, error: await runCheck(c) })));

@@ -21,7 +21,7 @@ describe('HTTP and SOAP endpoints', function () {
     it('answers /health', async () => {
       const reply = await httpGet(`${gw.url}/health`);
       expect(reply.status).to.equal(200);
-      expect(JSON.parse(reply.text)).to.deep.equal({ status: 'ok' });
+      expect(JSON.parse(reply.text)).to.deep.equal({ status: 'ok', pid: process.pid });
     });
 
     it('answers /ready with Redis, database and content store up', async () => {
