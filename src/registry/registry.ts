@@ -6,6 +6,7 @@ import { deleteObjects, type DeletionRequest } from './deletion.js';
 import { dtmNow, insertSubmission } from './insert.js';
 import { applyLifecycle } from './lifecycle.js';
 import { updateDocumentSet } from './update.js';
+import { documentVersions, signaturesCovering, submissionSetMembers, type SignedEntry } from './signatures.js';
 
 export { RegistryUnavailableError } from './db.js';
 
@@ -160,6 +161,18 @@ export class Registry {
       [keys],
     );
     return new Set(rows.map((r) => r.content_key));
+  }
+
+  /** Every version of a document, latest first, and the DSG signature entries that cover one of them. */
+  async signatureCoverage(uniqueId: string, signsAssociationType: string, signatureFormatCode: string): Promise<{ versions: SignedEntry[]; signatures: SignedEntry[] }> {
+    const versions = await documentVersions(this.db, uniqueId);
+    if (!versions.length) return { versions, signatures: [] };
+    return { versions, signatures: await signaturesCovering(this.db, versions, signsAssociationType, signatureFormatCode) };
+  }
+
+  /** The document entries submitted in one submission set. */
+  async submissionSetDocuments(submissionSetUuid: string): Promise<SignedEntry[]> {
+    return submissionSetMembers(this.db, submissionSetUuid);
   }
 
   async counts(): Promise<RegistryCounts> {

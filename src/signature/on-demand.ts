@@ -25,31 +25,6 @@ export interface DocumentSignatures {
   signatures: SignatureView[];
 }
 
-interface EntryRow {
-  entry_uuid: string;
-  unique_id: string;
-  content_key: string | null;
-  format_code: string | null;
-  submission_set_uuid: string;
-  submission_set_unique_id: string;
-}
-
-const ENTRY_SQL = `select d.entry_uuid, d.unique_id, d.content_key, d.format_code, d.submission_set_uuid, s.unique_id as submission_set_unique_id
-  from document_entries d join submission_sets s on s.entry_uuid = d.submission_set_uuid
-  where d.unique_id = $1 order by d.version desc limit 1`;
-
-// Signature documents that sign the document or its submission set, and those submitted in the same set (for a
-// SubmissionSet signature the signs association is optional, DSG §5.5.6.4).
-const SIGNATURES_SQL = `select d.entry_uuid, d.unique_id, d.content_key, d.format_code, d.submission_set_uuid, s.unique_id as submission_set_unique_id
-  from document_entries d join submission_sets s on s.entry_uuid = d.submission_set_uuid
-  where d.format_code = $3 and (d.submission_set_uuid = $4 or d.entry_uuid in (
-    select a.source_uuid from associations a where a.association_type = $1 and a.target_uuid = any($2::text[])))
-  order by d.created_at, d.unique_id`;
-
-const MEMBERS_SQL = `select d.entry_uuid, d.unique_id, d.content_key, d.format_code, d.submission_set_uuid, s.unique_id as submission_set_unique_id
-  from document_entries d join submission_sets s on s.entry_uuid = d.submission_set_uuid
-  where d.submission_set_uuid = $1`;
-
 /**
  * Verifies, on demand, the DSG signatures that cover a registered document: the signature documents of
  * its submission set or `signs`-associated to it, each checked against the current stored bytes (the
@@ -58,36 +33,34 @@ const MEMBERS_SQL = `select d.entry_uuid, d.unique_id, d.content_key, d.format_c
  * the registry has no such document.
  */
 export async function documentSignatures(uniqueId: string, ctx: GatewayContext): Promise<DocumentSignatures | undefined> {
-  const db = ctx.registry.db;
-  const [entry] = await db.query<EntryRow>(ENTRY_SQL, [uniqueId]);
+  const { versions, signatures: covering } = await ctx.registry.signatureCoverage(uniqueId, ASSOCIATION_TYPE.signs, SIGNATURE_ENTRY.formatCode.code);
+  const entry = versions[0];
   if (!entry) return undefined;
-  const isSignature = entry.format_code === SIGNATURE_ENTRY.formatCode.code;
-  const signatureRows = isSignature
-    ? [entry]
-    : await db.query<EntryRow>(SIGNATURES_SQL, [ASSOCIATION_TYPE.signs, [entry.submission_set_uuid, entry.entry_uuid], SIGNATURE_ENTRY.formatCode.code, entry.submission_set_uuid]);
+  const isSignature = entry.formatCode === SIGNATURE_ENTRY.formatCode.code;
+  const signatureRows = isSignature ? [entry] : covering;
 
   const anchors = await trustAnchors(ctx.config);
   const signatures: SignatureView[] = [];
   for (const sig of signatureRows) {
-    const members = await db.query<EntryRow>(MEMBERS_SQL, [sig.submission_set_uuid]);
+    const members = await ctx.registry.submissionSetDocuments(sig.submissionSetUuid);
     const documents: SignedDocument[] = [];
     const optionalDocuments: SignedDocument[] = [];
     for (const m of members) {
-      if (m.entry_uuid === sig.entry_uuid || !m.content_key) continue;
-      const doc = { uniqueId: m.unique_id, bytes: await ctx.content.get(m.content_key) };
+      if (m.entryUuid === sig.entryUuid || !m.contentKey) continue;
+      const doc = { uniqueId: m.uniqueId, bytes: await ctx.content.get(m.contentKey) };
       // Asked about a document: that one must be covered, others only match if referenced. Asked about a
       // signature: every document of its submission set must be covered.
-      const required = isSignature ? m.format_code !== SIGNATURE_ENTRY.formatCode.code : m.entry_uuid === entry.entry_uuid;
+      const required = isSignature ? m.formatCode !== SIGNATURE_ENTRY.formatCode.code : m.uniqueId === uniqueId;
       (required ? documents : optionalDocuments).push(doc);
     }
-    const view: SignatureView = { signatureUniqueId: sig.unique_id, valid: false, problems: [] };
-    if (!sig.content_key) {
+    const view: SignatureView = { signatureUniqueId: sig.uniqueId, valid: false, problems: [] };
+    if (!sig.contentKey) {
       view.problems.push({ code: 'malformed', message: 'the signature document has no bytes in this repository' });
     } else {
-      const report = await verifyDsgSignature(await ctx.content.get(sig.content_key), {
+      const report = await verifyDsgSignature(await ctx.content.get(sig.contentKey), {
         documents,
         optionalDocuments,
-        submissionSetUniqueId: sig.submission_set_unique_id,
+        submissionSetUniqueId: sig.submissionSetUniqueId,
         trustAnchors: anchors,
         validityAt: 'signing-time',
       });

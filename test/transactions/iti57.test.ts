@@ -51,6 +51,9 @@ forEachRegistryMode((mode) => {
       const got = await retrieve(doc.uniqueId);
       expect(got.status).to.equal('Success');
       expect(got.documents[0]!.bytes.equals(doc.bytes)).to.equal(true);
+      // The DSG signature of the original submission still covers the document's new metadata version.
+      const signature = JSON.parse((await httpGet(`${gw.url}/api/documents/${encodeURIComponent(doc.uniqueId)}/signature`)).text) as { signed: boolean; valid: boolean };
+      expect({ signed: signature.signed, valid: signature.valid }).to.deep.equal({ signed: true, valid: true });
     });
 
     it('deprecates a document with UpdateAvailabilityStatus, still retrieved, then approves it again', async () => {
