@@ -42,7 +42,8 @@ export function defaultTemplatesDir(): string {
 /** A CDA document as ITI-41 receives one: XML whose root element is ClinicalDocument. */
 export function isCdaDocument(bytes: Buffer, mimeType: string): boolean {
   const base = mimeType.split(';')[0]!.trim().toLowerCase();
-  if (base !== 'text/xml' && base !== 'application/xml') return false;
+  // text/xml, application/xml and every XML media type (application/hl7-v3+xml, application/*+xml).
+  if (base !== 'text/xml' && base !== 'application/xml' && !base.endsWith('+xml')) return false;
   const head = bytes.subarray(0, 8192).toString('utf8').replace(/^\uFEFF/, '');
   return /^\s*(?:(?:<\?[\s\S]*?\?>|<!--[\s\S]*?-->)\s*)*<(?:[A-Za-z_][\w.-]*:)?ClinicalDocument[\s/>]/.test(head);
 }

@@ -74,11 +74,14 @@ describe('CDA document validation (schema + type + consistency)', function () {
     expect(errors.every((e) => e.location === entry.submittedId)).to.equal(true);
   });
 
-  it('validates only text/xml documents whose root is ClinicalDocument', () => {
+  it('validates only XML documents (text/xml, application/xml, */*+xml) whose root is ClinicalDocument', () => {
     const cda = ownSample('ldl-ses.xml');
     expect(isCdaDocument(cda, 'text/xml')).to.equal(true);
     expect(isCdaDocument(Buffer.from('\uFEFF<?xml version="1.0"?>\n<!-- c -->\n<hl7:ClinicalDocument xmlns:hl7="urn:hl7-org:v3"/>'), 'text/xml; charset=UTF-8')).to.equal(true);
+    expect(isCdaDocument(cda, 'application/hl7-v3+xml')).to.equal(true);
+    expect(isCdaDocument(cda, 'application/xml')).to.equal(true);
     expect(isCdaDocument(cda, 'application/pdf')).to.equal(false);
+    expect(isCdaDocument(cda, 'text/plain')).to.equal(false);
     expect(isCdaDocument(Buffer.from('<?xml version="1.0"?><Bundle xmlns="http://hl7.org/fhir"/>'), 'text/xml')).to.equal(false);
   });
 

@@ -98,6 +98,16 @@ forEachRegistryMode((mode) => {
       expect(await isRegistered(gw, req.uniqueIds.documents[0]!)).to.equal(false);
     });
 
+    for (const mimeType of ['application/hl7-v3+xml', 'text/xml; charset=UTF-8']) {
+      it(`validates a CDA document declared ${mimeType} like one declared text/xml`, async () => {
+        const file = xmlFiles(path.join(OWN, 'broken'))[0]!;
+        const { gw, req, result } = await submit({ bytes: readFileSync(path.join(OWN, 'broken', file)), mimeType });
+        expect(result.status).to.equal('Failure');
+        expect(result.errors.some((e) => e.code === 'XDSRepositoryError' && e.context.startsWith('CDA document'))).to.equal(true);
+        expect(await isRegistered(gw, req.uniqueIds.documents[0]!)).to.equal(false);
+      });
+    }
+
     for (const file of xmlFiles(path.join(OWN, 'broken'))) {
       it(`refuses samples/cda/broken/${file} with XDSRepositoryError locating the problem, and registers nothing`, async () => {
         const bytes = readFileSync(path.join(OWN, 'broken', file));
