@@ -33,7 +33,7 @@ export interface CdaReport {
 /** Most problems reported for one document; a broken generator can otherwise produce thousands. */
 const MAX_ISSUES = 50;
 
-const DOCUMENT_OPTIONS = ParseOption.XML_PARSE_NONET | ParseOption.XML_PARSE_NO_XXE | ParseOption.XML_PARSE_BIG_LINES;
+const DOCUMENT_OPTIONS = ParseOption.XML_PARSE_NONET | ParseOption.XML_PARSE_NO_XXE | ParseOption.XML_PARSE_BIG_LINES | ParseOption.XML_PARSE_HUGE;
 
 export function defaultTemplatesDir(): string {
   return fileURLToPath(new URL('../../cda-templates/', import.meta.url));

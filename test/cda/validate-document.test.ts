@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { CdaValidator, cdaXdsErrors, isCdaDocument, validateSubmittedCda } from '../../src/cda/validate-document.js';
 import { ConfigError, loadConfig } from '../../src/config.js';
 import { entryFor, ownSample, schemaOptions } from './helpers.js';
+import { tinyPdf } from './pdf-fixtures.js';
 
 const LDL_PATIENT = '148039999900218^^^&1.2.250.1.213.1.4.8&ISO';
 
@@ -21,6 +22,29 @@ describe('CDA document validation (schema + type + consistency)', function () {
   after(() => {
     accepting.dispose();
     refusing.dispose();
+  });
+
+  it('validates an unstructured document whose PDF is larger than libxml2\'s default 10 MB text node limit', () => {
+    const tiny = tinyPdf().toString('latin1');
+    // A comment line just before the xref table pads the PDF to 9 MB (12 MB of base64); only startxref moves.
+    const pad = `%${'A'.repeat(9 * 1024 * 1024)}\n`;
+    const xrefAt = tiny.lastIndexOf('\nxref') + 1;
+    const padded = tiny.slice(0, xrefAt) + pad + tiny.slice(xrefAt).replace(/startxref\s+(\d+)/, (_m, n: string) => `startxref\n${Number(n) + pad.length}`);
+    const pdf = Buffer.from(padded, 'latin1');
+    const xml = ownSample('unstructured-pdf.xml').toString('utf8');
+    const bytes = Buffer.from(xml.replace(/(<text\b[^>]*mediaType="application\/pdf"[^>]*>)[\s\S]*?(<\/text>)/, `$1${pdf.toString('base64')}$2`), 'utf8');
+    expect(bytes.length).to.be.greaterThan(12 * 1024 * 1024);
+    const report = accepting.validate(bytes);
+    expect(report.issues.filter((i) => i.severity === 'Error')).to.deep.equal([]);
+    expect(report.type).to.equal('unstructured');
+  });
+
+  it('refuses a document nested deeper than 2048 elements with a located schema error, not a crash', () => {
+    const depth = 3000;
+    const xml = ownSample('ldl-ses.xml').toString('utf8').replace('<text>', `<text><paragraph>${'<content>'.repeat(depth)}x${'</content>'.repeat(depth)}</paragraph>`);
+    const report = accepting.validate(Buffer.from(xml));
+    expect(report.valid).to.equal(false);
+    expect(report.issues[0]!.message).to.match(/Excessive depth in document: 2048/);
   });
 
   it('reports the document type and only warnings for a valid discharge letter', () => {
