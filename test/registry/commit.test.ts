@@ -7,6 +7,7 @@ import { DeadlineExceededError, Registry } from '../../src/registry/registry.js'
 import { describeEachDb } from '../support/db.js';
 import { makeAssociation, makeSubmission, newOid, newPatientId, newSubmissionId, type Submission } from './factory.js';
 import { diffCounts, tableCounts } from './tables.js';
+import { withRegistryAndPatient } from './suite.js';
 
 const codesOf = (errors: XdsError[]): string[] => errors.map((e) => e.code);
 
@@ -14,13 +15,9 @@ describeEachDb('Registry.commitSubmission', (suite) => {
   let registry: Registry;
   let patientId: string;
 
-  before(async () => {
-    await migrate(suite.db);
-    registry = new Registry(suite.db);
-  });
-  beforeEach(async () => {
-    patientId = newPatientId();
-    await registry.registerPatient(patientId);
+  withRegistryAndPatient(suite, (r, p) => {
+    registry = r;
+    patientId = p;
   });
 
   const commit = (s: Submission, submissionId = newSubmissionId(), deadline?: number) =>

@@ -3,12 +3,12 @@ import { expect } from 'chai';
 import type { DocumentEntry, SubmissionMetadata } from '../../src/ebrim/model.js';
 import { ASSOCIATION_TYPE, STATUS } from '../../src/ebrim/uuids.js';
 import { XdsFailure } from '../../src/errors.js';
-import { migrate } from '../../src/registry/migrate.js';
 import { Registry } from '../../src/registry/registry.js';
 import { UPDATE_AVAILABILITY_STATUS } from '../../src/registry/update.js';
 import { describeEachDb } from '../support/db.js';
 import { makeAssociation, makeDocumentEntry, makeSubmission, newPatientId, newSubmissionId, type Submission } from './factory.js';
 import { diffCounts, tableCounts } from './tables.js';
+import { withRegistryAndPatient } from './suite.js';
 
 /** A new version of `doc`: its lid and uniqueId, a fresh entryUUID, another title. */
 function newVersionOf(doc: DocumentEntry, title = 'Résultats de biologie (corrigés)'): DocumentEntry {
@@ -42,13 +42,9 @@ describeEachDb('metadata update in the registry (ITI-57)', (suite) => {
   let registry: Registry;
   let patientId: string;
 
-  before(async () => {
-    await migrate(suite.db);
-    registry = new Registry(suite.db);
-  });
-  beforeEach(async () => {
-    patientId = newPatientId();
-    await registry.registerPatient(patientId);
+  withRegistryAndPatient(suite, (r, p) => {
+    registry = r;
+    patientId = p;
   });
 
   async function registered(): Promise<Submission & { doc: DocumentEntry }> {

@@ -2,11 +2,11 @@ import { expect } from 'chai';
 import type { Association, DocumentEntry } from '../../src/ebrim/model.js';
 import { ASSOCIATION_TYPE, STATUS } from '../../src/ebrim/uuids.js';
 import { XdsFailure } from '../../src/errors.js';
-import { migrate } from '../../src/registry/migrate.js';
 import { Registry } from '../../src/registry/registry.js';
 import { describeEachDb } from '../support/db.js';
 import { makeAssociation, makeDocumentEntry, makeFolder, makeSubmission, newPatientId, newSubmissionId, type Submission } from './factory.js';
 import { diffCounts, tableCounts } from './tables.js';
+import { withRegistryAndPatient } from './suite.js';
 
 const { replace: RPLC, append: APND, transform: XFRM, transformAndReplace: XFRM_RPLC, hasMember: HAS_MEMBER } = ASSOCIATION_TYPE;
 
@@ -14,13 +14,9 @@ describeEachDb('document lifecycle in the registry commit', (suite) => {
   let registry: Registry;
   let patientId: string;
 
-  before(async () => {
-    await migrate(suite.db);
-    registry = new Registry(suite.db);
-  });
-  beforeEach(async () => {
-    patientId = newPatientId();
-    await registry.registerPatient(patientId);
+  withRegistryAndPatient(suite, (r, p) => {
+    registry = r;
+    patientId = p;
   });
 
   const commit = (s: Submission) => registry.commitSubmission({ submissionId: newSubmissionId(), metadata: s.metadata, stored: s.stored });

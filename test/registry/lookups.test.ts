@@ -1,21 +1,17 @@
 import { expect } from 'chai';
 import { STATUS } from '../../src/ebrim/uuids.js';
-import { migrate } from '../../src/registry/migrate.js';
 import { Registry } from '../../src/registry/registry.js';
 import { describeEachDb } from '../support/db.js';
 import { makeSubmission, newOid, newPatientId, newSubmissionId } from './factory.js';
+import { withRegistryAndPatient } from './suite.js';
 
 describeEachDb('Registry lookups', (suite) => {
   let registry: Registry;
   let patientId: string;
 
-  before(async () => {
-    await migrate(suite.db);
-    registry = new Registry(suite.db);
-  });
-  beforeEach(async () => {
-    patientId = newPatientId();
-    await registry.registerPatient(patientId);
+  withRegistryAndPatient(suite, (r, p) => {
+    registry = r;
+    patientId = p;
   });
 
   it('registers a patient once and reports it as existing afterwards', async () => {

@@ -8,6 +8,7 @@ import { request } from 'undici';
 import { loadConfig, type Config } from '../../src/config.js';
 import { openBackends, startGateway, type Backends, type RunningGateway } from '../../src/gateway.js';
 import { createLogger } from '../../src/log.js';
+import { newPatientId } from './ids.js';
 
 export const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 export const PG_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -74,6 +75,21 @@ export async function startTestGateway(mode: RegistryMode, env: Record<string, s
       await rm(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** A test gateway started before the suite and closed after it, with one registered patient; both are handed to `use`. */
+export function withGatewayAndPatient(mode: RegistryMode, use: (gw: TestGateway, patientId: string) => void): void {
+  let gw: TestGateway | undefined;
+  before(async () => {
+    gw = await startTestGateway(mode);
+    const patientId = newPatientId();
+    const status = await gw.registerPatient(patientId);
+    if (status !== 201) throw new Error(`registering the test patient answered ${status}`);
+    use(gw, patientId);
+  });
+  after(async () => {
+    await gw?.close();
+  });
 }
 
 export async function httpPost(url: string, contentType: string, body: Buffer | string, headers: Record<string, string> = {}): Promise<HttpReply> {

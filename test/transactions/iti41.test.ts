@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { expect } from 'chai';
 import { buildIti41Request, buildIti43Request, makeLabResult, newOid, newPatientId, replayIheSample, type SubmissionSpec } from '../support/requests.js';
-import { forEachRegistryMode, startTestGateway, type TestGateway } from '../support/gateway.js';
+import { forEachRegistryMode, withGatewayAndPatient, type TestGateway } from '../support/gateway.js';
 import { retrieveResult, submissionResult, readSoapReply } from '../support/responses.js';
 
 const sha1 = (b: Buffer): string => createHash('sha1').update(b).digest('hex');
@@ -12,13 +12,9 @@ forEachRegistryMode((mode) => {
     let gw: TestGateway;
     let patientId: string;
 
-    before(async () => {
-      gw = await startTestGateway(mode);
-      patientId = newPatientId();
-      expect(await gw.registerPatient(patientId)).to.equal(201);
-    });
-    after(async () => {
-      await gw?.close();
+    withGatewayAndPatient(mode, (g, p) => {
+      gw = g;
+      patientId = p;
     });
 
     async function submit(spec: SubmissionSpec, how: 'mtom' | 'inline' = 'mtom') {

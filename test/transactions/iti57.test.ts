@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { STATUS } from '../../src/ebrim/uuids.js';
-import { forEachRegistryMode, httpGet, startTestGateway, type TestGateway } from '../support/gateway.js';
+import { forEachRegistryMode, httpGet, withGatewayAndPatient, type TestGateway } from '../support/gateway.js';
 import { buildIti41Request, buildIti43Request, makeLabResult, newPatientId } from '../support/requests.js';
 import { readSoapReply, retrieveResult, submissionResult } from '../support/responses.js';
 import { buildIti57Request, registeredIds, type UpdateSpec } from './iti57-requests.js';
@@ -11,13 +11,9 @@ forEachRegistryMode((mode) => {
     let gw: TestGateway;
     let patientId: string;
 
-    before(async () => {
-      gw = await startTestGateway(mode);
-      patientId = newPatientId();
-      expect(await gw.registerPatient(patientId)).to.equal(201);
-    });
-    after(async () => {
-      await gw?.close();
+    withGatewayAndPatient(mode, (g, p) => {
+      gw = g;
+      patientId = p;
     });
 
     async function submitted() {

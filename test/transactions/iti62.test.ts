@@ -1,6 +1,6 @@
 import { expect } from 'chai';
-import { forEachRegistryMode, httpGet, startTestGateway, type TestGateway } from '../support/gateway.js';
-import { buildIti41Request, buildIti43Request, makeLabResult, newPatientId } from '../support/requests.js';
+import { forEachRegistryMode, httpGet, withGatewayAndPatient, type TestGateway } from '../support/gateway.js';
+import { buildIti41Request, buildIti43Request, makeLabResult } from '../support/requests.js';
 import { readSoapReply, retrieveResult, submissionResult } from '../support/responses.js';
 import { buildIti62Request, registeredIds } from './iti57-requests.js';
 import { NS } from '../../src/ebrim/uuids.js';
@@ -11,13 +11,9 @@ forEachRegistryMode((mode) => {
     let gw: TestGateway;
     let patientId: string;
 
-    before(async () => {
-      gw = await startTestGateway(mode);
-      patientId = newPatientId();
-      expect(await gw.registerPatient(patientId)).to.equal(201);
-    });
-    after(async () => {
-      await gw?.close();
+    withGatewayAndPatient(mode, (g, p) => {
+      gw = g;
+      patientId = p;
     });
     afterEach(() => {
       gw.config.deleteWithoutCallerIdentity = false;
