@@ -6,16 +6,28 @@ import { Redis, type RedisOptions } from 'ioredis';
  * wait and reconnect forever (BullMQ requires maxRetriesPerRequest: null for them).
  */
 export function producerConnection(url: string): Redis {
-  return new Redis(url, {
-    ...common,
-    maxRetriesPerRequest: 1,
-    enableOfflineQueue: false,
-    lazyConnect: false,
-  });
+  return quiet(
+    new Redis(url, {
+      ...common,
+      maxRetriesPerRequest: 1,
+      enableOfflineQueue: false,
+      lazyConnect: false,
+    }),
+  );
 }
 
 export function consumerConnection(url: string): Redis {
-  return new Redis(url, { ...common, maxRetriesPerRequest: null });
+  return quiet(new Redis(url, { ...common, maxRetriesPerRequest: null }));
+}
+
+/**
+ * Connection errors reach the code through the failed calls and the BullMQ objects' own 'error' events;
+ * an instance without a listener (one BullMQ only duplicates, say) would print "Unhandled error event"
+ * for every reconnection attempt during a Redis outage.
+ */
+function quiet(redis: Redis): Redis {
+  redis.on('error', () => undefined);
+  return redis;
 }
 
 const common: RedisOptions = {
