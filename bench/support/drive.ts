@@ -6,6 +6,8 @@ export interface LoadFigures {
   seconds: number;
   throughput: number;
   latencyMs: { p50: number; p95: number; p99: number; max: number };
+  /** Open loop only: the rate asked for, in requests per second. */
+  targetRate?: number;
 }
 
 /**
@@ -36,18 +38,71 @@ export async function drive(
     }),
   );
   const seconds = (performance.now() - start) / 1000;
+  return { figures: summarize(scenario, concurrency, latencies, errors, seconds), total };
+}
+
+/**
+ * Open loop: starts a request every 1/rate seconds whatever the previous ones do, for `durationMs`.
+ * Latency runs from the moment a request was due, so a gateway that falls behind is charged for the
+ * wait (no coordinated omission). Beyond `maxInFlight` outstanding requests, a due request is counted
+ * as an error instead of being sent. `concurrency` in the figures is the most requests seen in flight.
+ */
+export async function driveAtRate(
+  scenario: string,
+  rate: number,
+  durationMs: number,
+  run: (i: number) => Promise<number | undefined>,
+  maxInFlight = 1024,
+): Promise<{ figures: LoadFigures; total: number }> {
+  const latencies: number[] = [];
+  let errors = 0;
+  let total = 0;
+  let inFlight = 0;
+  let mostInFlight = 0;
+  const pending: Promise<void>[] = [];
+  const start = performance.now();
+  const count = Math.floor((rate * durationMs) / 1000);
+  for (let i = 0; i < count; i++) {
+    const due = start + (i * 1000) / rate;
+    const wait = due - performance.now();
+    if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+    if (inFlight >= maxInFlight) {
+      errors++;
+      latencies.push(performance.now() - due);
+      continue;
+    }
+    inFlight++;
+    mostInFlight = Math.max(mostInFlight, inFlight);
+    pending.push(
+      run(i)
+        .catch(() => undefined)
+        .then((n) => {
+          inFlight--;
+          latencies.push(performance.now() - due);
+          if (n === undefined) errors++;
+          else total += n;
+        }),
+    );
+  }
+  await Promise.all(pending);
+  const seconds = (performance.now() - start) / 1000;
+  return { figures: { ...summarize(scenario, mostInFlight, latencies, errors, seconds), targetRate: rate }, total };
+}
+
+function summarize(scenario: string, concurrency: number, latencies: number[], errors: number, seconds: number): LoadFigures {
   latencies.sort((a, b) => a - b);
-  const q = (p: number): number => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? 0;
   return {
-    figures: {
-      scenario,
-      concurrency,
-      requests: latencies.length,
-      errors,
-      seconds,
-      throughput: (latencies.length - errors) / seconds,
-      latencyMs: { p50: q(0.5), p95: q(0.95), p99: q(0.99), max: latencies[latencies.length - 1] ?? 0 },
-    },
-    total,
+    scenario,
+    concurrency,
+    requests: latencies.length,
+    errors,
+    seconds,
+    throughput: (latencies.length - errors) / seconds,
+    latencyMs: { p50: quantile(latencies, 0.5), p95: quantile(latencies, 0.95), p99: quantile(latencies, 0.99), max: latencies[latencies.length - 1] ?? 0 },
   };
+}
+
+/** The q-quantile of sorted values (nearest rank). */
+export function quantile(sorted: number[], q: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
 }
