@@ -49,6 +49,31 @@ export function resetPeakRss(pid: number): boolean {
   }
 }
 
+/** These processes and all their descendants (the gateway processes a GATEWAY_PROCESSES primary forks). */
+export function withDescendants(roots: number[]): number[] {
+  const parentOf = new Map<number, number>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      parentOf.set(Number(entry), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  const found = new Set(roots);
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const [pid, ppid] of parentOf) {
+      if (!found.has(pid) && found.has(ppid)) {
+        found.add(pid);
+        grew = true;
+      }
+    }
+  }
+  return [...found];
+}
+
 /** Processes whose command name (comm) is one of `names`. */
 export function pidsNamed(...names: string[]): number[] {
   const out: number[] = [];

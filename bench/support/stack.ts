@@ -12,7 +12,7 @@ import { request } from 'undici';
 import { dropTestState, PG_URL, REDIS_URL } from '../../test/support/gateway.js';
 import { newPatientId } from '../../test/support/requests.js';
 import { startGatewayProcess, startWorkerProcess, type GatewayProcess, type WorkerProcess } from './gateway-process.js';
-import { pidsNamed, PostgresProcesses, UsageSampler, type ProcessGroup } from './proc.js';
+import { pidsNamed, PostgresProcesses, UsageSampler, withDescendants, type ProcessGroup } from './proc.js';
 
 export const REPOSITORY = '1.2.250.1.999.1.1.1';
 
@@ -73,7 +73,8 @@ export async function startStack(opts: { patients?: number; env?: Record<string,
     }
     const gatewayPid = gateway.child.pid!;
     const workerPid = worker?.child.pid;
-    const serving = new PostgresProcesses(databaseUrl, () => [gatewayPid, ...(workerPid ? [workerPid] : [])]);
+    // With GATEWAY_PROCESSES > 1 the gateway is a primary and its forked children: all of them count.
+    const serving = new PostgresProcesses(databaseUrl, () => withDescendants([gatewayPid, ...(workerPid ? [workerPid] : [])]));
     postgres = serving;
     return {
       base: gateway.base,
@@ -84,7 +85,7 @@ export async function startStack(opts: { patients?: number; env?: Record<string,
       patients,
       sampler(extra, samplerOpts) {
         const groups: ProcessGroup[] = [
-          { name: 'gateway', pids: () => [gatewayPid] },
+          { name: 'gateway', pids: () => withDescendants([gatewayPid]) },
           { name: 'worker', pids: () => (workerPid ? [workerPid] : []) },
           { name: 'postgres', pids: () => serving.list() },
           { name: 'redis', pids: () => pidsNamed('redis-server') },
