@@ -24,6 +24,7 @@ import { makeDocumentEntry } from '../test/registry/factory.js';
 import { dropTestState, PG_URL, REDIS_URL } from '../test/support/gateway.js';
 import { buildIti18Request, queryList, queryString } from '../test/support/requests.js';
 import { drive, type LoadFigures } from './support/drive.js';
+import { PostgresProcesses, round, UsageSampler, type ProcessGroup } from './support/proc.js';
 import { startGatewayProcess, type GatewayProcess } from './support/gateway-process.js';
 
 const FIND_DOCUMENTS = 'urn:uuid:14d4debf-8f97-4251-9a74-a90016b0af0d';
@@ -133,21 +134,58 @@ async function explain(db: Db, query: AdhocQuery): Promise<{ sql: string; plan: 
 
 interface Figures extends LoadFigures {
   resultsPerQuery: number;
+  /** CPU milliseconds per query of the gateway, of PostgreSQL (its backends and WAL/checkpoint processes) and of this load client. */
+  cpuMsPerQuery: Record<string, number>;
 }
 
-async function measure(scenario: string, concurrency: number, durationMs: number, run: (i: number) => Promise<number | undefined>): Promise<Figures> {
+/**
+ * One scenario, with what each process spent on it: on a shared, noisy machine the CPU per query is the
+ * steadier figure, throughput and latency depend on what else runs.
+ */
+async function measure(
+  scenario: string,
+  concurrency: number,
+  durationMs: number,
+  run: (i: number) => Promise<number | undefined>,
+  groups: ProcessGroup[],
+): Promise<Figures> {
+  const usage = new UsageSampler(groups, {});
+  await usage.start();
   const { figures, total } = await drive(scenario, concurrency, durationMs, run);
+  const used = await usage.stop();
   const ok = figures.requests - figures.errors;
-  return { ...figures, resultsPerQuery: ok ? total / ok : 0 };
+  const cpuMsPerQuery = Object.fromEntries(Object.entries(used.groups).map(([name, g]) => [name, figures.requests ? round((1000 * g.cpuSeconds) / figures.requests, 3) : 0]));
+  return { ...figures, resultsPerQuery: ok ? total / ok : 0, cpuMsPerQuery };
 }
 
-/** The number of ExtrinsicObjects of a Success answer; undefined for anything else. */
+const SUCCESS = Buffer.from('ResponseStatusType:Success"');
+const EXTRINSIC_OBJECT = Buffer.from('<rim:ExtrinsicObject ');
+
+/** How many times `needle` occurs in `haystack` (a native search: the client must not eat the CPU the gateway needs). */
+function occurrences(haystack: Buffer, needle: Buffer): number {
+  let n = 0;
+  for (let at = haystack.indexOf(needle); at !== -1; at = haystack.indexOf(needle, at + needle.length)) n++;
+  return n;
+}
+
+/** The number of ExtrinsicObjects of a Success answer; undefined for anything else. The answer is read as bytes, never decoded. */
 async function postQuery(agent: Agent, url: string, body: { contentType: string; body: Buffer }): Promise<number | undefined> {
   const res = await request(url, { method: 'POST', headers: { 'content-type': body.contentType }, body: body.body, dispatcher: agent });
-  const text = await res.body.text();
-  if (res.statusCode !== 200 || !text.includes('ResponseStatusType:Success')) return undefined;
-  return text.split('<rim:ExtrinsicObject ').length - 1;
+  const chunks: Buffer[] = [];
+  for await (const chunk of res.body) chunks.push(chunk as Buffer);
+  const answer = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+  // The response status comes first: within the first kilobyte of the envelope.
+  if (res.statusCode !== 200 || answer.subarray(0, 2048).indexOf(SUCCESS) === -1) return undefined;
+  return occurrences(answer, EXTRINSIC_OBJECT);
 }
+
+/** Request bodies built before the clock starts, so that the load generator spends its CPU on sending and reading only. */
+function prebuilt(count: number, build: (i: number) => { contentType: string; body: Buffer }): (i: number) => { contentType: string; body: Buffer } {
+  const bodies = Array.from({ length: count }, (_, i) => build(i));
+  return (i) => bodies[i % count]!;
+}
+
+const PREBUILT_REQUESTS = 16_384;
 
 async function main(): Promise<void> {
   const n = documentCount();
@@ -160,6 +198,7 @@ async function main(): Promise<void> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'xdsgw-bench-query-'));
   const queuePrefix = `xdsgw-bench-${tag}`;
   let gateway: GatewayProcess | undefined;
+  let postgres: PostgresProcesses | undefined;
   const agent = new Agent({ connections: CONCURRENCY, pipelining: 1, keepAliveTimeout: 30_000 });
   try {
     await migrate(db);
@@ -192,12 +231,23 @@ async function main(): Promise<void> {
       AUTHENTICATION: 'off',
     };
     gateway = await startGatewayProcess(env, port);
+    const gatewayPid = gateway.child.pid!;
+    postgres = new PostgresProcesses(databaseUrl, () => [gatewayPid]);
+    const groups: ProcessGroup[] = [
+      { name: 'gateway', pids: () => [gatewayPid] },
+      { name: 'postgres', pids: () => postgres!.list() },
+      { name: 'load', pids: () => [process.pid] },
+    ];
     const url = `${gateway.base}/xds/iti18`;
     const patientAt = (i: number): string => patientOf((i * 7919) % patients);
-    const find = (i: number) => postQuery(agent, url, buildIti18Request({ queryId: FIND_DOCUMENTS, params: Object.fromEntries(findDocuments(patientAt(i)).map((s) => [s.name, s.values[0]!])) }));
-    const get = (i: number) => postQuery(agent, url, buildIti18Request({ queryId: GET_DOCUMENTS, params: { $XDSDocumentEntryUniqueId: queryList(uniqueIdOf(1 + ((i * 104729) % n))) } }));
+    const findRequest = prebuilt(PREBUILT_REQUESTS, (i) =>
+      buildIti18Request({ queryId: FIND_DOCUMENTS, params: Object.fromEntries(findDocuments(patientAt(i)).map((s) => [s.name, s.values[0]!])) }),
+    );
+    const getRequest = prebuilt(PREBUILT_REQUESTS, (i) => buildIti18Request({ queryId: GET_DOCUMENTS, params: { $XDSDocumentEntryUniqueId: queryList(uniqueIdOf(1 + ((i * 104729) % n))) } }));
+    const find = (i: number) => postQuery(agent, url, findRequest(i));
+    const get = (i: number) => postQuery(agent, url, getRequest(i));
 
-    await measure('warm-up', CONCURRENCY, 3000, (i) => (i % 2 ? find(i) : get(i)));
+    await drive('warm-up', CONCURRENCY, 3000, (i) => (i % 2 ? find(i) : get(i)));
     const figures: Figures[] = [];
     // One client shows the service time of a query; sixteen, the throughput and tail latency under load.
     for (const [name, concurrency, run] of [
@@ -206,10 +256,11 @@ async function main(): Promise<void> {
       ['find-documents-c1', 1, find],
       ['get-documents-c1', 1, get],
     ] as const) {
-      const f = await measure(name, concurrency, SECONDS * 1000, run);
+      const f = await measure(name, concurrency, SECONDS * 1000, run, groups);
       figures.push(f);
       console.log(
-        `${name} (${concurrency} client${concurrency > 1 ? 's' : ''}): ${f.throughput.toFixed(0)} q/s, p50 ${f.latencyMs.p50.toFixed(1)} ms, p95 ${f.latencyMs.p95.toFixed(1)} ms, p99 ${f.latencyMs.p99.toFixed(1)} ms, max ${f.latencyMs.max.toFixed(1)} ms, ${f.resultsPerQuery.toFixed(1)} entries/answer, errors ${f.errors}/${f.requests}`,
+        `${name} (${concurrency} client${concurrency > 1 ? 's' : ''}): ${f.throughput.toFixed(0)} q/s, p50 ${f.latencyMs.p50.toFixed(1)} ms, p95 ${f.latencyMs.p95.toFixed(1)} ms, p99 ${f.latencyMs.p99.toFixed(1)} ms, max ${f.latencyMs.max.toFixed(1)} ms, ${f.resultsPerQuery.toFixed(1)} entries/answer, errors ${f.errors}/${f.requests}; ` +
+          `CPU ms/query: gateway ${f.cpuMsPerQuery.gateway}, postgres ${f.cpuMsPerQuery.postgres}, load client ${f.cpuMsPerQuery.load}`,
       );
     }
     mkdirSync('bench/results', { recursive: true });
@@ -224,6 +275,7 @@ async function main(): Promise<void> {
     );
     console.log(`figures written to ${file}`);
   } finally {
+    await postgres?.close();
     await gateway?.stop();
     await agent.close();
     if (!keep) await db.exec(`drop schema if exists "${schema}" cascade`);

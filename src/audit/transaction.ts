@@ -3,9 +3,19 @@ import type { SoapRequest } from '../soap/envelope.js';
 import type { AuditOutcome } from './message.js';
 import { auditSubjects, TRANSACTION_AUDIT } from './subjects.js';
 
-/** Minor failure for a Failure or PartialSuccess answer (refused, nothing or part done), success otherwise. */
+// ebRS writes urn:oasis:names:tc:ebxml-regrep:ResponseStatusType:…, IHE urn:ihe:iti:2007:ResponseStatusType:PartialSuccess.
+const RESPONSE_STATUS = 'ResponseStatusType:';
+
+/**
+ * Minor failure for a Failure or PartialSuccess answer (refused, nothing or part done), success otherwise.
+ * The response status is the first one of the body (on its root or the root's first child): the search
+ * stops there instead of running through the objects of a large answer, whose values cannot fool it.
+ */
 export function responseOutcome(bodyXml: string): AuditOutcome {
-  return /ResponseStatusType:(Failure|PartialSuccess)"/.test(bodyXml) ? 4 : 0;
+  const at = bodyXml.indexOf(RESPONSE_STATUS);
+  if (at === -1) return 0;
+  const from = at + RESPONSE_STATUS.length;
+  return bodyXml.startsWith('Failure"', from) || bodyXml.startsWith('PartialSuccess"', from) ? 4 : 0;
 }
 
 /** Writes the ATNA record of one SOAP transaction: who, what, which patients and documents, how it ended. */
@@ -20,33 +30,22 @@ export async function auditSoapTransaction(
   const kind = TRANSACTION_AUDIT[transaction];
   if (!kind) return;
   const subjects = auditSubjects(request.body);
-  if (!subjects.patientIds.length && subjects.documentIds.length) subjects.patientIds = await patientsOfDocuments(ctx, subjects.documentIds);
-  await ctx.audit.record({
-    at: ctx.clock?.() ?? new Date(),
-    eventId: kind.eventId,
-    action: kind.action,
-    eventType: { code: transaction, system: 'IHE Transactions', display: kind.display },
-    outcome: outcome.indicator,
-    outcomeDescription: outcome.description,
-    caller: ctx.caller,
-    sourceAddress: network.sourceAddress,
-    destination: network.destination,
-    patientIds: subjects.patientIds,
-    documentIds: subjects.documentIds,
-    query: subjects.query,
-  });
-}
-
-/** Retrieve and delete requests name documents only: their patients come from the registry. */
-async function patientsOfDocuments(ctx: GatewayContext, ids: string[]): Promise<string[]> {
-  try {
-    const rows = await ctx.registry.db.query<{ patient_id: string }>(
-      'select distinct patient_id from document_entries where unique_id = any($1) or entry_uuid = any($1)',
-      [ids],
-    );
-    return rows.map((r) => r.patient_id);
-  } catch (err) {
-    ctx.logger.error({ err: (err as Error).message }, 'patients of audited documents could not be read');
-    return [];
-  }
+  // Retrieve and delete requests name documents only: the trail reads their patients with its batch.
+  await ctx.audit.record(
+    {
+      at: ctx.clock?.() ?? new Date(),
+      eventId: kind.eventId,
+      action: kind.action,
+      eventType: { code: transaction, system: 'IHE Transactions', display: kind.display },
+      outcome: outcome.indicator,
+      outcomeDescription: outcome.description,
+      caller: ctx.caller,
+      sourceAddress: network.sourceAddress,
+      destination: network.destination,
+      patientIds: subjects.patientIds,
+      documentIds: subjects.documentIds,
+      query: subjects.query,
+    },
+    { patientsOfDocuments: true },
+  );
 }

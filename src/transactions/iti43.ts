@@ -25,6 +25,12 @@ export interface RetrieveResult {
   attachments: { contentId: string; contentType: string; body: Buffer }[];
 }
 
+interface PendingDocument {
+  request: DocumentRequest;
+  mimeType: string;
+  bytes: Promise<Buffer | XdsError>;
+}
+
 /** Most DocumentRequests accepted in one ITI-43 request. */
 const MAX_DOCUMENT_REQUESTS = 1000;
 
@@ -42,37 +48,51 @@ export async function retrieveDocumentSet(request: XmlElement, ctx: GatewayConte
     return false;
   });
 
+  const uniqueIds = [...new Set(ours.map((r) => r.documentUniqueId))];
   let found;
   let refused;
   try {
-    found = await ctx.registry.findDocumentsForRetrieve([...new Set(ours.map((r) => r.documentUniqueId))]);
-    refused = await retrieveRefusals(ctx, [...new Set(ours.map((r) => r.documentUniqueId))], ctx.config.repositoryUniqueId);
+    // Independent reads, side by side: where the documents are, and which of them the caller may not see.
+    [found, refused] = await Promise.all([
+      ctx.registry.findDocumentsForRetrieve(uniqueIds),
+      retrieveRefusals(ctx, uniqueIds, ctx.config.repositoryUniqueId),
+    ]);
   } catch (err) {
     ctx.logger.error({ err: (err as Error).message }, 'registry unavailable during retrieve');
     return response([new XdsError('XDSRegistryNotAvailable', 'the registry database is not available')], []);
   }
 
-  const documents: RetrievedDocument[] = [];
-  for (const r of ours) {
+  // Each request is an error or the read of its bytes; all reads run at once, the answer keeps the request order.
+  const pending = ours.map((r): XdsError | PendingDocument => {
     const refusal = refused.get(r.documentUniqueId);
-    if (refusal) {
-      errors.push(refusal);
-      continue;
-    }
+    if (refusal) return refusal;
     const entry = found.get(r.documentUniqueId);
     if (!entry || !entry.contentKey || entry.repositoryUniqueId !== ctx.config.repositoryUniqueId) {
-      errors.push(new XdsError('XDSDocumentUniqueIdError', `document ${r.documentUniqueId} is not in repository ${r.repositoryUniqueId}`, r.documentUniqueId));
+      return new XdsError('XDSDocumentUniqueIdError', `document ${r.documentUniqueId} is not in repository ${r.repositoryUniqueId}`, r.documentUniqueId);
+    }
+    return { request: r, mimeType: entry.mimeType, bytes: readDocument(ctx, entry.contentKey, r.documentUniqueId) };
+  });
+  const documents: RetrievedDocument[] = [];
+  for (const p of pending) {
+    if (p instanceof XdsError) {
+      errors.push(p);
       continue;
     }
-    try {
-      const bytes = await ctx.content.get(entry.contentKey);
-      documents.push({ request: r, mimeType: entry.mimeType, bytes, contentId: `doc${documents.length}@xds-gateway` });
-    } catch (err) {
-      if (!(err instanceof ContentNotFoundError)) ctx.logger.error({ err: (err as Error).message, uniqueId: r.documentUniqueId }, 'content read failed');
-      errors.push(new XdsError('XDSRepositoryError', `the bytes of document ${r.documentUniqueId} could not be read`, r.documentUniqueId));
-    }
+    const bytes = await p.bytes;
+    if (bytes instanceof XdsError) errors.push(bytes);
+    else documents.push({ request: p.request, mimeType: p.mimeType, bytes, contentId: `doc${documents.length}@xds-gateway` });
   }
   return response(errors, documents);
+}
+
+/** The bytes of one document, or the repository error that answers for it. */
+async function readDocument(ctx: GatewayContext, contentKey: string, uniqueId: string): Promise<Buffer | XdsError> {
+  try {
+    return await ctx.content.get(contentKey);
+  } catch (err) {
+    if (!(err instanceof ContentNotFoundError)) ctx.logger.error({ err: (err as Error).message, uniqueId }, 'content read failed');
+    return new XdsError('XDSRepositoryError', `the bytes of document ${uniqueId} could not be read`, uniqueId);
+  }
 }
 
 function parseRetrieveRequest(el: XmlElement): DocumentRequest[] {

@@ -1,4 +1,6 @@
+import { rm } from 'node:fs/promises';
 import { expect } from 'chai';
+import { hashBytes } from '../../src/content/store.js';
 import { buildIti41Request, buildIti43Request, makeLabResult, newOid, newPatientId } from '../support/requests.js';
 import { forEachRegistryMode, startTestGateway, type TestGateway } from '../support/gateway.js';
 import { faultOf, retrieveResult, submissionResult } from '../support/responses.js';
@@ -53,6 +55,26 @@ forEachRegistryMode((mode) => {
       expect(got.errors).to.have.length(1);
       expect(got.errors[0]!.code).to.equal('XDSDocumentUniqueIdError');
       expect(got.errors[0]!.location).to.equal(unknown);
+    });
+
+    it('answers the documents and the errors each in the order asked when some bytes are missing from the store', async () => {
+      const patientId = newPatientId();
+      await gw.registerPatient(patientId);
+      const lost = makeLabResult(patientId, { sizeKb: 3 });
+      const req = buildIti41Request({ patientId, documents: [{ bytes: lost }] }, 'mtom');
+      expect(submissionResult(await gw.post('/xds/iti41', req)).status).to.equal('Success');
+      await rm(gw.backends.content.pathOf(hashBytes(lost).sha256));
+      const lostId = req.uniqueIds.documents[0]!;
+      const unknown = newOid();
+
+      const got = await ask([{ documentUniqueId: stored[1]!.uniqueId }, { documentUniqueId: lostId }, { documentUniqueId: unknown }, { documentUniqueId: stored[0]!.uniqueId }]);
+      expect(got.status).to.equal('PartialSuccess');
+      expect(got.documents.map((d) => d.documentUniqueId)).to.deep.equal([stored[1]!.uniqueId, stored[0]!.uniqueId]);
+      expect(got.documents.map((d) => d.bytes.equals(d.documentUniqueId === stored[0]!.uniqueId ? stored[0]!.bytes : stored[1]!.bytes))).to.deep.equal([true, true]);
+      expect(got.errors.map((e) => [e.code, e.location])).to.deep.equal([
+        ['XDSRepositoryError', lostId],
+        ['XDSDocumentUniqueIdError', unknown],
+      ]);
     });
 
     it('answers XDSUnknownRepositoryId for another repository', async () => {
