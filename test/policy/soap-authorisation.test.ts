@@ -4,6 +4,7 @@ import { buildIti41Request, buildIti43Request, DMP_CODES, newPatientId, soapCont
 import { registeredIds } from '../transactions/iti57-requests.js';
 import type { PatientCaller, ProfessionalCaller } from '../../src/policy/caller.js';
 import { queryVisibility } from '../../src/policy/enforce.js';
+import { SIGNATURE_ENTRY } from '../../src/signature/dsg.js';
 import { faultOf, retrieveResult, submissionResult } from '../support/responses.js';
 import { DOCTOR } from './idp.js';
 import { AUTHOR, recordPath, startPolicyGateway, type PolicyGateway } from './support.js';
@@ -159,6 +160,29 @@ describe('SOAP transactions with authentication and the access policy', function
       expect(got.errors.map((e) => e.code)).to.deep.equal(['XDSDocumentUniqueIdError', 'XDSDocumentUniqueIdError']);
       const unknown = retrieveResult(await retrieve(['1.2.250.1.999.9.424242'], security()));
       expect(got.errors[0]!.context.replace(masked, 'X')).to.equal(unknown.errors[0]!.context.replace('1.2.250.1.999.9.424242', 'X'));
+    });
+
+    it('answers the DSG signature of a submission with a masked document as unknown to another professional, and gives it to the author', async () => {
+      // A patient of its own: the access history test below counts this patient's accesses.
+      const other = newPatientId();
+      await p.openRecord(other);
+      const { req, reply } = await submit(other, [textDoc(), textDoc({ confidentiality: [DMP_CODES.masquePs] })]);
+      expect(submissionResult(reply).status, reply.text).to.equal('Success');
+      const [plain, masked] = req.uniqueIds.documents as [string, string];
+      const [row] = await p.gw.backends.db.query<{ unique_id: string }>(
+        `select s.unique_id from document_entries s join document_entries d on d.submission_set_uuid = s.submission_set_uuid
+          where d.unique_id = $1 and s.format_code = $2`,
+        [masked, SIGNATURE_ENTRY.formatCode.code],
+      );
+      const signature = row!.unique_id;
+      const refused = retrieveResult(await retrieve([signature, plain], security()));
+      expect(refused.status).to.equal('PartialSuccess');
+      expect(refused.errors.map((e) => [e.code, e.location])).to.deep.equal([['XDSDocumentUniqueIdError', signature]]);
+      const unknown = retrieveResult(await retrieve(['1.2.250.1.999.9.434343'], security()));
+      expect(refused.errors[0]!.context.replace(signature, 'X')).to.equal(unknown.errors[0]!.context.replace('1.2.250.1.999.9.434343', 'X'));
+      const author = retrieveResult(await retrieve([signature], security({ ...AUTHOR })));
+      expect(author.status).to.equal('Success');
+      expect(author.documents[0]!.bytes.toString('utf8')).to.include(masked);
     });
 
     it('gives the author every document, masked ones included', async () => {
