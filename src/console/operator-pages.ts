@@ -58,7 +58,7 @@ export function operatorPage(page: Page, o: OperatorOverview, message?: { text: 
 
 function queues(page: Page, qs: Exclude<OperatorOverview['queues'], { unavailable: string }>): SafeHtml {
   const { t } = page;
-  const states = ['waiting', 'active', 'delayed', 'waiting-children', 'failed', 'completed'] as const;
+  const states = ['waiting', 'active', 'delayed', 'failed', 'completed'] as const;
   return html`<div class="table-wrap"><table>
     <thead><tr><th scope="col">${t('colQueue')}</th>${states.map((s) => html`<th scope="col">${s}</th>`)}</tr></thead>
     <tbody>${qs.map((q) => html`<tr><th scope="row">${q.name}</th>${states.map((s) => html`<td>${q.counts[s] ?? 0}</td>`)}</tr>`)}</tbody>

@@ -5,7 +5,7 @@ import type { RegistryCounts } from '../registry/registry.js';
 
 export const QUEUE_NAMES = [INDEX_QUEUE] as const;
 export type QueueName = (typeof QUEUE_NAMES)[number];
-const JOB_STATES = ['waiting', 'active', 'delayed', 'waiting-children', 'failed', 'completed'] as const;
+const JOB_STATES = ['waiting', 'active', 'delayed', 'failed', 'completed'] as const;
 /** Failed jobs listed per queue (the most recent first). */
 const FAILED_SHOWN = 50;
 

@@ -91,7 +91,7 @@ export function indexQueueDepth(connection: Redis, prefix: string): { read(): Pr
   queue.on('error', () => undefined);
   return {
     async read() {
-      const counts = await queue.getJobCounts('waiting-children', 'waiting', 'prioritized', 'delayed', 'active');
+      const counts = await queue.getJobCounts('waiting', 'prioritized', 'delayed', 'active');
       return Object.values(counts).reduce((a, b) => a + b, 0);
     },
     close: () => queue.close(),
