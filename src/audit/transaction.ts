@@ -1,6 +1,6 @@
 import type { GatewayContext } from '../context.js';
 import type { SoapRequest } from '../soap/envelope.js';
-import type { AuditOutcome } from './message.js';
+import type { AuditEvent, AuditOutcome } from './message.js';
 import { auditSubjects, TRANSACTION_AUDIT } from './subjects.js';
 
 // ebRS writes urn:oasis:names:tc:ebxml-regrep:ResponseStatusType:…, IHE urn:ihe:iti:2007:ResponseStatusType:PartialSuccess.
@@ -32,11 +32,7 @@ export async function auditSoapTransaction(
   const subjects = auditSubjects(request.body);
   // Retrieve and delete requests name documents only: the trail reads their patients with its batch.
   await ctx.audit.record(
-    {
-      at: ctx.clock?.() ?? new Date(),
-      eventId: kind.eventId,
-      action: kind.action,
-      eventType: { code: transaction, system: 'IHE Transactions', display: kind.display },
+    transactionEvent(ctx, kind, transaction, {
       outcome: outcome.indicator,
       outcomeDescription: outcome.description,
       caller: ctx.caller,
@@ -45,7 +41,23 @@ export async function auditSoapTransaction(
       patientIds: subjects.patientIds,
       documentIds: subjects.documentIds,
       query: subjects.query,
-    },
+    }),
     { patientsOfDocuments: true },
   );
+}
+
+/** The audit event of an IHE transaction, whichever door it came through (SOAP or the console). */
+export function transactionEvent(
+  ctx: GatewayContext,
+  kind: (typeof TRANSACTION_AUDIT)[string],
+  transaction: string,
+  what: Omit<AuditEvent, 'at' | 'eventId' | 'action' | 'eventType'>,
+): AuditEvent {
+  return {
+    at: ctx.clock?.() ?? new Date(),
+    eventId: kind.eventId,
+    action: kind.action,
+    eventType: { code: transaction, system: 'IHE Transactions', display: kind.display },
+    ...what,
+  };
 }

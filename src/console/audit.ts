@@ -1,5 +1,6 @@
 import type { AuditEvent, AuditOutcome } from '../audit/message.js';
 import { TRANSACTION_AUDIT } from '../audit/subjects.js';
+import { transactionEvent } from '../audit/transaction.js';
 import type { GatewayContext } from '../context.js';
 import type { AuthenticatedCaller } from '../policy/caller.js';
 
@@ -21,21 +22,19 @@ export async function auditAsTransaction(
   request: ConsoleRequest,
   subjects: { patientIds: string[]; documentIds: string[]; outcome: AuditOutcome; description?: string; query?: { id: string; text: string } },
 ): Promise<void> {
-  const kind = TRANSACTION_AUDIT[transaction]!;
-  await ctx.audit?.record({
-    at: ctx.clock?.() ?? new Date(),
-    eventId: kind.eventId,
-    action: kind.action,
-    eventType: { code: transaction, system: 'IHE Transactions', display: kind.display },
-    outcome: subjects.outcome,
-    outcomeDescription: subjects.description,
-    caller,
-    sourceAddress: request.sourceAddress,
-    destination: request.destination,
-    patientIds: subjects.patientIds,
-    documentIds: subjects.documentIds,
-    query: subjects.query,
-  });
+  if (!ctx.audit) return;
+  await ctx.audit.record(
+    transactionEvent(ctx, TRANSACTION_AUDIT[transaction]!, transaction, {
+      outcome: subjects.outcome,
+      outcomeDescription: subjects.description,
+      caller,
+      sourceAddress: request.sourceAddress,
+      destination: request.destination,
+      patientIds: subjects.patientIds,
+      documentIds: subjects.documentIds,
+      query: subjects.query,
+    }),
+  );
 }
 
 /**
