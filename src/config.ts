@@ -31,7 +31,7 @@ export interface Config {
   submissionTimeoutMs: number;
   /** Time allowed to receive a whole request body (slow clients are cut off). */
   requestTimeoutMs: number;
-  /** Run store/index workers inside the gateway process (`npm start`); `npm run worker` runs them alone. */
+  /** Run the submission workers inside the gateway process (`npm start`); `npm run worker` runs them alone. */
   inProcessWorkers: boolean;
   /** Gateway processes sharing the port (node:cluster); more than one needs DATABASE_URL. */
   gatewayProcesses: number;

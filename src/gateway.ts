@@ -52,7 +52,7 @@ export interface RunningWorkers {
   close(): Promise<void>;
 }
 
-/** Store and index workers plus the orphan sweeper, on their own Redis connections. */
+/** The submission workers plus the orphan sweeper, on their own Redis connections. */
 export function runWorkers(config: Config, redisUrl: string, backends: Backends, logger: Logger, metrics?: GatewayMetrics): RunningWorkers {
   const workers: Workers = startWorkers({
     connection: () => consumerConnection(redisUrl),

@@ -7,7 +7,7 @@ import { producerConnection } from './queue/connection.js';
 import { closeOnSignals, redactUrl } from './shutdown.js';
 import { VERSION } from './version.js';
 
-/** `npm run worker`: store and index workers alone, scaled apart from the HTTP gateways. */
+/** `npm run worker`: the submission workers alone, scaled apart from the HTTP gateways. */
 async function main(): Promise<void> {
   const config = loadConfig(process.env, VERSION);
   const logger = createLogger(config.logLevel);

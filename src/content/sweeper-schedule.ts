@@ -5,7 +5,7 @@ import { sweepOrphans } from './sweeper.js';
 
 const SWEEP_EVERY_MS = 10 * 60 * 1000;
 
-/** Removes, now and then, blobs that a crash between store and index left without a registry entry. */
+/** Removes, now and then, blobs that a crash between the content write and the registry commit left without a registry entry. */
 export function startSweeper(content: ContentStore, registry: Registry, graceMs: number, logger: Logger): { stop(): void } {
   let running = false;
   const sweep = async (): Promise<void> => {

@@ -15,7 +15,7 @@ export interface SweepResult {
 const BATCH = 500;
 
 /**
- * Removes the blobs left by a crash between the store and index steps: older than `graceMs` (so that a
+ * Removes the blobs left by a crash between the content write and the registry commit: older than `graceMs` (so that a
  * submission still in flight keeps its bytes) and not referenced by the registry. Stale temp files go too.
  */
 export async function sweepOrphans(store: ContentStore, isReferenced: ReferencedKeys, graceMs: number): Promise<SweepResult> {

@@ -126,7 +126,7 @@ export class GatewayMetrics {
     this.closers.push(close);
     new Gauge({
       name: 'xdsgw_queue_jobs',
-      help: 'Jobs of the store and index queues by state (waiting, active, delayed, failed, completed); absent while Redis does not answer.',
+      help: 'Jobs of the submission (index) queue by state (waiting, active, delayed, failed, completed); absent while Redis does not answer.',
       labelNames: ['queue', 'state'],
       registers: [this.registry],
       async collect() {
