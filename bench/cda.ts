@@ -14,9 +14,7 @@ import { CdaSchemaValidator, defaultCdaSchemaDir } from '../src/cda/schema.js';
 import { CdaValidator } from '../src/cda/validate-document.js';
 import type { DocumentEntry } from '../src/ebrim/model.js';
 import { entryFor } from '../test/cda/helpers.js';
-import { makeLabResult, newPatientId } from '../test/support/requests.js';
-import { iiToCx, readHeader } from '../src/cda/header.js';
-import { ParseOption, XmlDocument } from 'libxml2-wasm';
+import { cdaPatientId, makeLabResult, newPatientId } from '../test/support/requests.js';
 
 const SIZES_KB = [10, 50, 200, 1024];
 const MEMORY_RUNS = Number(process.env.BENCH_CDA_MEMORY_RUNS ?? 10_000);
@@ -38,17 +36,8 @@ interface Figures {
   valid: boolean;
 }
 
-function patientOf(bytes: Buffer): string {
-  const doc = XmlDocument.fromBuffer(bytes, { option: ParseOption.XML_PARSE_NONET | ParseOption.XML_PARSE_NO_XXE });
-  try {
-    return iiToCx(readHeader(doc).patientIds[0]!);
-  } finally {
-    doc.dispose();
-  }
-}
-
 function caseOf(name: string, bytes: Buffer): Case {
-  return { name, bytes, entry: entryFor({ bytes }, patientOf(bytes)) };
+  return { name, bytes, entry: entryFor({ bytes }, cdaPatientId(bytes)) };
 }
 
 /** Times fn repeatedly for about `budgetMs` (at least 20 runs) after a warm-up; durations in ms. */

@@ -1,8 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { ParseOption, XmlDocument } from 'libxml2-wasm';
-import { iiToCx, readHeader } from '../../src/cda/header.js';
-import { buildIti41Request } from '../support/requests.js';
+import { buildIti41Request, cdaPatientId } from '../support/requests.js';
 import { OWN_SAMPLES_DIR } from './helpers.js';
 
 /** Already sent by samples/xds/iti41-request.xml. */
@@ -18,15 +16,6 @@ const FIXED: Record<string, { submissionSetUniqueId: string; submissionTime: str
   'vac.xml': { submissionSetUniqueId: '1.2.250.1.999.9.2.7', submissionTime: '20241021153000', messageId: 'urn:uuid:5b7e2c1a-0d3f-4a8e-9c6b-1e2f3a4b5c07' },
 };
 
-function patientOf(bytes: Buffer): string {
-  const doc = XmlDocument.fromBuffer(bytes, { option: ParseOption.XML_PARSE_NONET | ParseOption.XML_PARSE_NO_XXE });
-  try {
-    return iiToCx(readHeader(doc).patientIds[0]!);
-  } finally {
-    doc.dispose();
-  }
-}
-
 /**
  * samples/xds/iti41-<sample>.xml: one ITI-41 request (inline base64) per sample of samples/cda, its
  * metadata built from the CDA header. Regenerate with
@@ -38,7 +27,7 @@ export function cdaSampleRequests(): Record<string, { patientId: string; body: B
     const fixed = FIXED[name];
     if (!fixed) throw new Error(`samples/cda/${name} has no fixed ids in test/cda/sample-requests.ts`);
     const bytes = readFileSync(path.join(OWN_SAMPLES_DIR, name));
-    const patientId = patientOf(bytes);
+    const patientId = cdaPatientId(bytes);
     const req = buildIti41Request(
       { patientId, submissionSetUniqueId: fixed.submissionSetUniqueId, submissionTime: fixed.submissionTime, documents: [{ bytes }] },
       'inline',

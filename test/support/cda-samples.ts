@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { ParseOption, XmlDocument } from 'libxml2-wasm';
+import { iiToCx, readHeader } from '../../src/cda/header.js';
 import { escapeXml } from '../../src/xml/tree.js';
 import { newOid } from './ids.js';
 
@@ -17,6 +19,16 @@ export function patientIdToII(patientId: string): { root: string; extension: str
   const m = /^([^^&]+)\^\^\^&([0-9.]+)&ISO(?:\^.*)?$/.exec(patientId);
   if (!m) throw new Error(`not an XDS patient id (ID^^^&OID&ISO): ${patientId}`);
   return { extension: m[1]!, root: m[2]! };
+}
+
+/** The XDS patient id of a CDA document: its first recordTarget id, read by the gateway's own header reader. */
+export function cdaPatientId(bytes: Buffer): string {
+  const doc = XmlDocument.fromBuffer(bytes, { option: ParseOption.XML_PARSE_NONET | ParseOption.XML_PARSE_NO_XXE });
+  try {
+    return iiToCx(readHeader(doc).patientIds[0]!);
+  } finally {
+    doc.dispose();
+  }
 }
 
 /** HL7 TS with an explicit UTC offset, e.g. 20240312094500+0000. */

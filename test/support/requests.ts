@@ -18,7 +18,7 @@ import { newMessageId, newOid, TEST_OID_ARC } from './ids.js';
 import { labResultSample } from './cda-samples.js';
 
 export { newOid, newPatientId, newMessageId, INS_NIR_OID, TEST_OID_ARC } from './ids.js';
-export { sampleCda, makeLabResult, labResultSample, patientIdToII, hl7Time, SAMPLES_CDA_DIR, type LabResultOptions, type LabPatient } from './cda-samples.js';
+export { cdaPatientId, sampleCda, makeLabResult, labResultSample, patientIdToII, hl7Time, SAMPLES_CDA_DIR, type LabResultOptions, type LabPatient } from './cda-samples.js';
 export { cdaFacts, cdaTimeToUtc, type CdaFacts, type CodeSpec, type AuthorSpec, type PatientDemographics } from './cda-facts.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));

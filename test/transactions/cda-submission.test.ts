@@ -1,25 +1,13 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect } from 'chai';
-import { ParseOption, XmlDocument } from 'libxml2-wasm';
-import { iiToCx, readHeader } from '../../src/cda/header.js';
 import { forEachRegistryMode, startTestGateway, type TestGateway } from '../support/gateway.js';
-import { buildIti41Request, buildIti43Request, type DocSpec } from '../support/requests.js';
+import { buildIti41Request, buildIti43Request, cdaPatientId, type DocSpec } from '../support/requests.js';
 import { retrieveResult, submissionResult } from '../support/responses.js';
 
 const SHARED = path.resolve(process.cwd(), '../shared/samples/cda');
 const OWN = path.resolve(process.cwd(), 'samples/cda');
 const xmlFiles = (dir: string) => (existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.xml')).sort() : []);
-
-/** The first recordTarget id of a CDA document as an XDS patient id. */
-function patientOf(bytes: Buffer): string {
-  const doc = XmlDocument.fromBuffer(bytes, { option: ParseOption.XML_PARSE_NONET | ParseOption.XML_PARSE_NO_XXE });
-  try {
-    return iiToCx(readHeader(doc).patientIds[0]!);
-  } finally {
-    doc.dispose();
-  }
-}
 
 const authorityOf = (patientId: string) => /&([0-9.]+)&ISO/.exec(patientId)![1]!;
 
@@ -45,7 +33,7 @@ forEachRegistryMode((mode) => {
     });
 
     async function submit(doc: DocSpec) {
-      const patientId = patientOf(doc.bytes);
+      const patientId = cdaPatientId(doc.bytes);
       const gw = await gatewayFor(patientId);
       const req = buildIti41Request({ patientId, documents: [doc] }, 'mtom');
       const reply = await gw.post('/xds/iti41', req);
