@@ -1,4 +1,5 @@
 import { DOMParser, XMLSerializer, type Document, type Element } from '@xmldom/xmldom';
+import { seededRandom } from '../support/random.js';
 
 /** The ways a document is broken, each one a class of schema error the CDA schemas must catch. */
 export const MUTATION_KINDS = [
@@ -44,18 +45,6 @@ const CODED_ATTRIBUTES = [
 ];
 const XSI_TYPES = ['CD', 'CE', 'PQ', 'TS', 'ST', 'IVL_TS', 'IVL_PQ', 'BL', 'INT', 'REAL', 'ED', 'II', 'RTO_PQ_PQ', 'NOT_A_TYPE'];
 const BAD_VALUES = ['not-a-value', '12,5', '2024-13-45', 'x'];
-
-/** mulberry32: a tiny seeded generator, so the same seed gives the same broken documents on every run. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export function seedOf(text: string): number {
   let h = 2166136261;

@@ -1,14 +1,4 @@
-/** A small seeded generator (mulberry32): a failing fuzz case is replayed from its seed. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from '../support/random.js';
 
 export interface Message {
   contentType: string;
@@ -102,7 +92,7 @@ const NAMES = Object.keys(MUTATORS);
 
 /** One to three mutations of a valid message, chosen by the seed; returns what was done, for the failure message. */
 export function mutate(m: Message, seed: number): { message: Message; steps: string[] } {
-  const r = rng(seed);
+  const r = seededRandom(seed);
   const steps: string[] = [];
   let out = m;
   const n = 1 + at(r, 3);
