@@ -1,9 +1,7 @@
 import type { GatewayContext } from '../context.js';
 import type { SubmissionMetadata } from '../ebrim/model.js';
-import { ASSOCIATION_TYPE } from '../ebrim/uuids.js';
 import { XdsError } from '../errors.js';
-import type { Db } from '../registry/db.js';
-import { entryFacts, recordState } from './records.js';
+import { entryFacts, recordState, signedDocuments } from './records.js';
 import { canAccessRecord, canDelete, canRead, canWrite, filterEntries, refusal, type EntryFacts, type RecordState } from './rules.js';
 
 /**
@@ -56,29 +54,14 @@ export async function retrieveRefusals(ctx: GatewayContext, uniqueIds: string[],
   }
   // A DSG signature names what it signs (uniqueIds and digests in its Manifest): it answers as unknown when
   // this caller may not read one of the documents it signs, as ITI-18 leaves it out of a query's answer.
-  const signed = await signedDocuments(db, uniqueIds.filter((id) => !refused.has(id)));
-  const memberFacts = await entryFacts(db, [...new Set(signed.map((s) => s.member))]);
-  for (const { signature, member } of signed) {
-    const facts = memberFacts.get(member);
+  const signed = await signedDocuments(db, 'unique_id', uniqueIds.filter((id) => !refused.has(id)));
+  const memberFacts = await entryFacts(db, [...new Set(signed.map((s) => s.memberUniqueId))]);
+  for (const { signature, memberUniqueId } of signed) {
+    const facts = memberFacts.get(memberUniqueId);
     if (refused.has(signature) || !facts) continue;
     if (!(await decide(facts)).allowed) refused.set(signature, unknown(signature));
   }
   return refused;
-}
-
-/** For each of these uniqueIds that is a signature: the uniqueIds of the documents it signs, directly or through their submission set. */
-async function signedDocuments(db: Db, uniqueIds: string[]): Promise<{ signature: string; member: string }[]> {
-  if (!uniqueIds.length) return [];
-  return db.query<{ signature: string; member: string }>(
-    `select s.unique_id as signature, d.unique_id as member
-       from document_entries s
-       join associations a on a.source_uuid = s.entry_uuid and a.association_type = $2 and a.deleted_at is null
-       left join associations m on m.source_uuid = a.target_uuid and m.association_type = $3 and m.deleted_at is null
-       join document_entries d on d.entry_uuid = coalesce(m.target_uuid, a.target_uuid) and d.entry_uuid <> s.entry_uuid
-      where s.unique_id = any($1::text[]) and s.deleted_at is null`,
-    [uniqueIds, ASSOCIATION_TYPE.signs, ASSOCIATION_TYPE.hasMember],
-    { prepare: true },
-  );
 }
 
 /**

@@ -4,7 +4,7 @@ import type { XdsError } from '../errors.js';
 import type { Db } from '../registry/db.js';
 import type { ResultObject } from '../registry/stored-queries/execute.js';
 import type { AuthenticatedCaller } from './caller.js';
-import { entryFacts, recordState } from './records.js';
+import { entryFacts, recordState, signedDocuments } from './records.js';
 import { canAccessRecord, canRead, DMP_CONFIDENTIALITY, type RecordState } from './rules.js';
 
 /** Stored query parameters that name the patient. */
@@ -56,15 +56,7 @@ export async function filterQueryAnswer(
         )
       : [],
     // A signature (DSG) names what it signs: the documents signed, directly or as members of the signed submission set.
-    found.length
-      ? db.query<{ signature: string; member: string }>(
-          `select a.source_uuid as signature, coalesce(m.target_uuid, a.target_uuid) as member from associations a
-             left join associations m on m.source_uuid = a.target_uuid and m.association_type = $3 and m.deleted_at is null
-            where a.source_uuid = any($1::text[]) and a.association_type = $2 and a.deleted_at is null`,
-          [found, ASSOCIATION_TYPE.signs, ASSOCIATION_TYPE.hasMember],
-          { prepare: true },
-        )
-      : [],
+    signedDocuments(db, 'entry_uuid', found),
   ]);
   const records = new Map<string, RecordState | undefined>();
   for (const [i, patientId] of patients.entries()) {
@@ -79,7 +71,7 @@ export async function filterQueryAnswer(
   if (more.length) flags.push(...(await documentFlags(db, more)));
   const documents = await hiddenDocuments(ctx, caller, flags, records);
   for (const id of documents.hidden) hidden.add(id);
-  for (const s of signed) if (s.member !== s.signature && documents.hidden.has(s.member)) hidden.add(s.signature);
+  for (const s of signed) if (documents.hidden.has(s.member)) hidden.add(s.signature);
 
   const membersOf = new Map<string, string[]>();
   for (const m of members) {

@@ -1,3 +1,4 @@
+import { ASSOCIATION_TYPE } from '../ebrim/uuids.js';
 import type { Db } from '../registry/db.js';
 import { xonOrganisationId } from '../registry/deletion.js';
 import type { EntryFacts, RecordState } from './rules.js';
@@ -223,4 +224,27 @@ async function factRows(db: Db, where: string, params: unknown[]): Promise<(Entr
       addedByPatient: persons.includes(r.patient_id.split('^')[0]!),
     };
   });
+}
+
+/**
+ * What DSG signatures name in their Manifest: for each of these entries (by entry uuid or by uniqueId) that
+ * signs something, the documents it signs, directly or as members of the signed submission set.
+ */
+export async function signedDocuments(
+  db: Db,
+  key: 'entry_uuid' | 'unique_id',
+  ids: string[],
+): Promise<{ signature: string; member: string; memberUniqueId: string }[]> {
+  if (!ids.length) return [];
+  const rows = await db.query<{ signature: string; member: string; member_unique_id: string }>(
+    `select s.${key} as signature, d.entry_uuid as member, d.unique_id as member_unique_id
+       from document_entries s
+       join associations a on a.source_uuid = s.entry_uuid and a.association_type = $2 and a.deleted_at is null
+       left join associations m on m.source_uuid = a.target_uuid and m.association_type = $3 and m.deleted_at is null
+       join document_entries d on d.entry_uuid = coalesce(m.target_uuid, a.target_uuid) and d.entry_uuid <> s.entry_uuid
+      where s.${key} = any($1::text[]) and s.deleted_at is null`,
+    [ids, ASSOCIATION_TYPE.signs, ASSOCIATION_TYPE.hasMember],
+    { prepare: true },
+  );
+  return rows.map((r) => ({ signature: r.signature, member: r.member, memberUniqueId: r.member_unique_id }));
 }
