@@ -179,7 +179,7 @@ export async function openDocument(ctx: GatewayContext, caller: ProfessionalCall
   }
   let bytes: Buffer;
   try {
-    bytes = await ctx.content.get(entry.contentKey);
+    bytes = await ctx.content.bytesOf({ contentKey: entry.contentKey, inline: entry.inline });
   } catch (err) {
     if (!(err instanceof ContentNotFoundError)) throw err;
     await audit(4, `the bytes of document ${uniqueId} could not be read`);

@@ -144,6 +144,11 @@ export class ContentStore {
     }
   }
 
+  /** A registered document's bytes: the registry's inline copy when it has one (the gateway's DSG signatures), else the blob. */
+  async bytesOf(doc: { contentKey: string; inline?: Buffer | undefined }): Promise<Buffer> {
+    return doc.inline ?? this.get(doc.contentKey);
+  }
+
   /** Re-reads the blob from disk and checks its SHA-256 against the key, and its SHA-1 and size when given. */
   async verify(key: string, expected: { sha1?: string; size?: number } = {}): Promise<boolean> {
     const file = this.pathOf(key);

@@ -180,6 +180,11 @@ export interface StoredDocument {
   sha1: string;
   size: number;
   mimeType: string;
+  /**
+   * The bytes, base64, of a document the registry keeps itself (inline_content, written by the commit)
+   * instead of the content store: the gateway's own DSG signature. Absent for every submitted document.
+   */
+  inline?: string;
 }
 
 export const slotValues = (slots: RimSlot[], name: string): string[] =>

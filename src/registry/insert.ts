@@ -55,6 +55,8 @@ const TABLES = {
     submission_set_uuid: 'text',
     rim: 'jsonb',
     leaf_xml: 'text',
+    // bytea from JSON text in its hex input form (\x...).
+    inline_content: 'bytea',
   },
   document_entry_codes: { entry_uuid: 'text', kind: 'text', code: 'text', scheme: 'text' },
   document_entry_authors: AUTHOR_COLUMNS,
@@ -140,6 +142,7 @@ function documentRow(d: DocumentEntry, stored: StoredDocument | undefined, hash:
     submission_set_uuid: submissionSetUuid,
     rim: d.rim,
     leaf_xml: rimObjectTemplate(d.rim),
+    inline_content: stored?.inline === undefined ? null : `\\x${Buffer.from(stored.inline, 'base64').toString('hex')}`,
   };
 }
 

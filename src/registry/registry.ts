@@ -1,7 +1,7 @@
 import type { StoredDocument, SubmissionMetadata } from '../ebrim/model.js';
 import { XdsError, XdsFailure } from '../errors.js';
 import { checkAgainstRegistry } from './checks.js';
-import { sqlState, type Db } from './db.js';
+import { asBuffer, sqlState, type Db } from './db.js';
 import { deleteObjects, type DeletionRequest } from './deletion.js';
 import { dtmNow, insertSubmission } from './insert.js';
 import { applyLifecycle } from './lifecycle.js';
@@ -26,6 +26,11 @@ export interface CommitInput {
   stored: StoredDocument[];
   /** Epoch ms; at or after it the transaction is rolled back instead of committed. */
   deadline?: number;
+  /**
+   * Objects the commit adds to the submission (the gateway's DSG signature), made on this thread while the
+   * database runs the checks; they are the commit's own (fresh ids), so the checks need not see them.
+   */
+  complete?: (metadata: SubmissionMetadata, stored: StoredDocument[]) => { metadata: SubmissionMetadata; stored: StoredDocument[] };
 }
 
 export interface RetrievableDocument {
@@ -37,6 +42,8 @@ export interface RetrievableDocument {
   size: number;
   hash: string | null;
   status: string;
+  /** The bytes, for a document the registry keeps itself (inline_content). */
+  inline?: Buffer;
 }
 
 export interface RegistryCounts {
@@ -58,9 +65,10 @@ interface RetrieveRow {
   size: string | number | null;
   hash: string | null;
   status: string;
+  inline_content: Uint8Array | null;
 }
 
-const RETRIEVE_SQL = `select unique_id, entry_uuid, content_key, mime_type, repository_unique_id, size, hash, status
+const RETRIEVE_SQL = `select unique_id, entry_uuid, content_key, mime_type, repository_unique_id, size, hash, status, inline_content
   from document_entries where unique_id = any($1::text[]) and deleted_at is null order by version desc`;
 
 /** The XDS registry's storage: patients, and submissions committed all-or-nothing. */
@@ -111,10 +119,19 @@ export class Registry {
   }
 
   private async commitOnce(tx: Db, input: CommitInput): Promise<'committed' | 'already-committed'> {
-    const { submissionId, metadata, stored, deadline } = input;
-    const check = await checkAgainstRegistry(tx, metadata, stored, submissionId);
+    const { submissionId, deadline } = input;
+    const checking = checkAgainstRegistry(tx, input.metadata, input.stored, submissionId);
+    let completed;
+    try {
+      completed = input.complete ? input.complete(input.metadata, input.stored) : input;
+    } finally {
+      // Whatever happened here, the statement in flight ends before the transaction does.
+      await checking.catch(() => undefined);
+    }
+    const check = await checking;
     if (check.committed) return 'already-committed';
     if (check.errors.length) throw new XdsFailure(check.errors);
+    const { metadata, stored } = completed;
     const now = dtmNow();
     await insertSubmission(tx, submissionId, metadata, stored, now);
     await applyLifecycle(tx, check.plan, metadata.submissionSet.id, now);
@@ -139,7 +156,7 @@ export class Registry {
     const rows = await this.db.query<RetrieveRow>(RETRIEVE_SQL, [uniqueIds], { prepare: true });
     for (const r of rows) {
       if (found.has(r.unique_id)) continue;
-      found.set(r.unique_id, {
+      const doc: RetrievableDocument = {
         uniqueId: r.unique_id,
         entryUuid: r.entry_uuid,
         contentKey: r.content_key,
@@ -148,7 +165,9 @@ export class Registry {
         size: r.size === null ? 0 : Number(r.size),
         hash: r.hash,
         status: r.status,
-      });
+      };
+      if (r.inline_content) doc.inline = asBuffer(r.inline_content);
+      found.set(r.unique_id, doc);
     }
     return found;
   }

@@ -23,11 +23,12 @@ interface LatestRow {
   repository_unique_id: string | null;
   content_key: string | null;
   mime_type: string;
+  inline_content: Uint8Array | null;
   deleted: boolean;
 }
 
 const LATEST_SQL = `select distinct on (logical_id) entry_uuid, logical_id, version, unique_id, patient_id, status, hash, size,
-    repository_unique_id, content_key, mime_type, deleted_at is not null as deleted
+    repository_unique_id, content_key, mime_type, inline_content, deleted_at is not null as deleted
   from document_entries where logical_id = any($1::text[]) order by logical_id, version desc`;
 
 /** The HasMember from the SubmissionSet to each new version: it carries PreviousVersion. */
@@ -104,7 +105,10 @@ async function planVersions(tx: Db, metadata: SubmissionMetadata, errors: XdsErr
     plan.versions.set(d.id, previous.version + 1);
     plan.deprecate.push(previous.entry_uuid);
     if (previous.content_key) {
-      plan.stored.push({ entryId: d.id, uniqueId: d.uniqueId, contentKey: previous.content_key, sha1: previous.hash ?? '', size: Number(previous.size ?? 0), mimeType: d.mimeType });
+      const stored: StoredDocument = { entryId: d.id, uniqueId: d.uniqueId, contentKey: previous.content_key, sha1: previous.hash ?? '', size: Number(previous.size ?? 0), mimeType: d.mimeType };
+      // Bytes the registry keeps itself go with the new version.
+      if (previous.inline_content) stored.inline = Buffer.from(previous.inline_content).toString('base64');
+      plan.stored.push(stored);
     }
   }
   return plan;

@@ -47,7 +47,7 @@ export async function documentSignatures(uniqueId: string, ctx: GatewayContext):
     const optionalDocuments: SignedDocument[] = [];
     for (const m of members) {
       if (m.entryUuid === sig.entryUuid || !m.contentKey) continue;
-      const doc = { uniqueId: m.uniqueId, bytes: await ctx.content.get(m.contentKey) };
+      const doc = { uniqueId: m.uniqueId, bytes: await ctx.content.bytesOf({ contentKey: m.contentKey, inline: m.inline }) };
       // Asked about a document: that one must be covered, others only match if referenced. Asked about a
       // signature: every document of its submission set must be covered.
       const required = isSignature ? m.formatCode !== SIGNATURE_ENTRY.formatCode.code : m.uniqueId === uniqueId;
@@ -57,7 +57,7 @@ export async function documentSignatures(uniqueId: string, ctx: GatewayContext):
     if (!sig.contentKey) {
       view.problems.push({ code: 'malformed', message: 'the signature document has no bytes in this repository' });
     } else {
-      const report = await verifyDsgSignature(await ctx.content.get(sig.contentKey), {
+      const report = await verifyDsgSignature(await ctx.content.bytesOf({ contentKey: sig.contentKey, inline: sig.inline }), {
         documents,
         optionalDocuments,
         submissionSetUniqueId: sig.submissionSetUniqueId,

@@ -70,7 +70,7 @@ export async function retrieveDocumentSet(request: XmlElement, ctx: GatewayConte
     if (!entry || !entry.contentKey || entry.repositoryUniqueId !== ctx.config.repositoryUniqueId) {
       return new XdsError('XDSDocumentUniqueIdError', `document ${r.documentUniqueId} is not in repository ${r.repositoryUniqueId}`, r.documentUniqueId);
     }
-    return { request: r, mimeType: entry.mimeType, bytes: readDocument(ctx, entry.contentKey, r.documentUniqueId) };
+    return { request: r, mimeType: entry.mimeType, bytes: readDocument(ctx, { contentKey: entry.contentKey, inline: entry.inline }, r.documentUniqueId) };
   });
   const documents: RetrievedDocument[] = [];
   for (const p of pending) {
@@ -86,9 +86,9 @@ export async function retrieveDocumentSet(request: XmlElement, ctx: GatewayConte
 }
 
 /** The bytes of one document, or the repository error that answers for it. */
-async function readDocument(ctx: GatewayContext, contentKey: string, uniqueId: string): Promise<Buffer | XdsError> {
+async function readDocument(ctx: GatewayContext, at: { contentKey: string; inline: Buffer | undefined }, uniqueId: string): Promise<Buffer | XdsError> {
   try {
-    return await ctx.content.get(contentKey);
+    return await ctx.content.bytesOf(at);
   } catch (err) {
     if (!(err instanceof ContentNotFoundError)) ctx.logger.error({ err: (err as Error).message, uniqueId }, 'content read failed');
     return new XdsError('XDSRepositoryError', `the bytes of document ${uniqueId} could not be read`, uniqueId);

@@ -85,6 +85,21 @@ describeEachDb('metadata update in the registry (ITI-57)', (suite) => {
     expect(retrievable.get(doc.uniqueId)?.entryUuid).to.equal(v2.id);
   });
 
+  it('carries bytes the registry keeps itself (a gateway signature) over to the new version', async () => {
+    const s = makeSubmission({ patientId });
+    const bytes = Buffer.from('<ds:Signature>the gateway signature</ds:Signature>');
+    const stored = s.stored.map((x) => ({ ...x, inline: bytes.toString('base64') }));
+    await registry.commitSubmission({ submissionId: newSubmissionId(), metadata: s.metadata, stored });
+    const doc = s.metadata.documentEntries[0]!;
+    expect((await registry.findDocumentsForRetrieve([doc.uniqueId])).get(doc.uniqueId)?.inline?.equals(bytes)).to.equal(true);
+
+    const v2 = newVersionOf(doc);
+    await update(updateSet(patientId, [{ entry: v2, previousVersion: '1' }]));
+    const latest = (await registry.findDocumentsForRetrieve([doc.uniqueId])).get(doc.uniqueId);
+    expect(latest?.entryUuid).to.equal(v2.id);
+    expect(latest?.inline?.equals(bytes)).to.equal(true);
+  });
+
   it('refuses a PreviousVersion that is not the latest with XDSMetadataVersionError', async () => {
     const { doc } = await registered();
     await update(updateSet(patientId, [{ entry: newVersionOf(doc), previousVersion: '1' }]));
