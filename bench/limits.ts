@@ -21,7 +21,6 @@ import path from 'node:path';
 import { Worker } from 'bullmq';
 import { validateSubmittedCda, CdaValidator } from '../src/cda/validate-document.js';
 import { loadConfig } from '../src/config.js';
-import type { GatewayContext } from '../src/context.js';
 import { ContentStore, hashBytes } from '../src/content/store.js';
 import type { StoredDocument, SubmissionMetadata, SubmittedDocument } from '../src/ebrim/model.js';
 import { parseProvideAndRegister } from '../src/ebrim/parse.js';
@@ -36,7 +35,8 @@ import { SubmissionQueue } from '../src/queue/submissions.js';
 import { openDb } from '../src/registry/db.js';
 import { migrate } from '../src/registry/migrate.js';
 import { Registry, type CommitInput } from '../src/registry/registry.js';
-import { signSubmission } from '../src/signature/submission.js';
+import { signingIdentity } from '../src/signature/keys.js';
+import { withGatewaySignature } from '../src/signature/submission.js';
 import { parseEnvelope, responseEnvelope, type SoapRequest } from '../src/soap/envelope.js';
 import { buildMtomResponse, readSoapMessage, resolveXop, type IncomingSoapMessage } from '../src/soap/mtom.js';
 import { dropTestState, PG_URL, REDIS_URL } from '../test/support/gateway.js';
@@ -188,7 +188,7 @@ async function main(): Promise<void> {
     await migrate(db);
     await queue.ready();
     const registry = new Registry(db);
-    const ctx = { config, logger, registry } as GatewayContext;
+    const signer = { identity: await signingIdentity(config, logger), organization: config.signingOrganization, repositoryUniqueId: REPOSITORY };
     const patients = Array.from({ length: 20 }, () => newPatientId());
     for (const p of patients) await registry.registerPatient(p);
     const m = new Measure(postgres);
@@ -228,13 +228,12 @@ async function main(): Promise<void> {
       const errors = validateSubmittedCda(it.metadata!.documentEntries, it.documents!, cda);
       if (errors.some((e) => e.severity === 'Error')) throw new Error(`CDA refused: ${errors[0]!.message}`);
     };
-    const sign = async (it: Item) => {
-      const signed = await signSubmission(it.metadata!, it.documents!, { list: it.stored!, blobs: it.blobs! }, ctx);
-      if (signed.errors.length) throw new Error(`signing failed: ${signed.errors[0]!.message}`);
-      const byEntry = new Map(signed.stored.list.map((s) => [s.entryId, s]));
-      const registered = { ...signed.metadata, documentEntries: signed.metadata.documentEntries.map((e) => withRepositorySlots(e, byEntry.get(e.id)!, REPOSITORY)) };
-      it.blobs = signed.stored.blobs;
-      it.commit = { submissionId: randomUUID(), metadata: registered, stored: signed.stored.list };
+    // The worker's step: the gateway's signature made from the content keys, added to what is committed.
+    const sign = (it: Item) => {
+      const byEntry = new Map(it.stored!.map((s) => [s.entryId, s]));
+      const registered = { ...it.metadata!, documentEntries: it.metadata!.documentEntries.map((e) => withRepositorySlots(e, byEntry.get(e.id)!, REPOSITORY)) };
+      const signed = withGatewaySignature(registered, it.stored!, signer);
+      it.commit = { submissionId: randomUUID(), metadata: signed.metadata, stored: signed.stored };
     };
     const write = async (it: Item) => Promise.all(it.blobs!.map((b) => content.put(b.bytes, b.key)));
     const roundTrip = async (it: Item) => {

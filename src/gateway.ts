@@ -20,6 +20,7 @@ import { startWorkers, type Workers } from './queue/workers.js';
 import { openDb, type Db } from './registry/db.js';
 import { migrate } from './registry/migrate.js';
 import { Registry } from './registry/registry.js';
+import { preloadSigningIdentity, signingIdentity } from './signature/keys.js';
 
 /** Past the longest legitimate request (a submission waiting for its commit). */
 const DEADLINE_GRACE_MS = 5000;
@@ -63,7 +64,9 @@ export function runWorkers(config: Config, redisUrl: string, backends: Backends,
     registry: backends.registry,
     logger,
     metrics,
+    signer: async () => ({ identity: await signingIdentity(config, logger), organization: config.signingOrganization, repositoryUniqueId: config.repositoryUniqueId }),
   });
+  if (config.signing) preloadSigningIdentity(config, logger);
   const sweeper = startSweeper(backends.content, backends.registry, config.orphanGraceMs, logger);
   return {
     async close() {

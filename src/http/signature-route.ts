@@ -1,15 +1,13 @@
 import { Router } from 'express';
 import type { GatewayContext } from '../context.js';
-import { signingIdentity } from '../signature/keys.js';
+import { preloadSigningIdentity } from '../signature/keys.js';
 import { documentSignatures } from '../signature/on-demand.js';
 
 /** `GET /documents/:uniqueId/signature`: who signed the document, when, and whether the signature still verifies. */
 export function signatureRouter(ctx: GatewayContext): Router {
   const router = Router();
-  // Load (or generate) the signing key when the gateway starts, so that its warning or error shows then, not at the first submission.
-  if (ctx.config.signing) {
-    signingIdentity(ctx.config, ctx.logger).catch((err: Error) => ctx.logger.error({ err: err.message }, 'signing key could not be loaded; ITI-41 submissions will fail'));
-  }
+  // The gateway's certificate is a trust anchor of the verification.
+  if (ctx.config.signing) preloadSigningIdentity(ctx.config, ctx.logger);
   router.get('/documents/:uniqueId/signature', async (req, res) => {
     const uniqueId = req.params.uniqueId;
     try {

@@ -13,6 +13,8 @@ export interface IndexJobData {
   stored: StoredDocument[];
   /** Epoch ms after which the submitter has been told Failure: committing then would break atomicity. */
   deadline: number;
+  /** ITI-41 with SIGNING on: the worker adds the gateway's DSG signature of the stored documents to the commit. */
+  sign?: boolean;
 }
 
 export interface IndexJobResult {

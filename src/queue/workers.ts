@@ -8,6 +8,7 @@ import { XdsError, XdsFailure } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { GatewayMetrics } from '../metrics/gateway-metrics.js';
 import { observeJobDurations } from '../metrics/job-durations.js';
+import { withGatewaySignature, type GatewaySigner } from '../signature/submission.js';
 
 export interface WorkerDeps {
   connection: () => Redis;
@@ -19,6 +20,8 @@ export interface WorkerDeps {
   logger: Logger;
   /** Where job durations are recorded (xdsgw_job_duration_seconds); absent: not recorded. */
   metrics?: GatewayMetrics;
+  /** The gateway's signing key and names, for jobs that ask for its DSG signature; absent: such jobs fail. */
+  signer?: () => Promise<GatewaySigner>;
 }
 
 export interface Workers {
@@ -53,14 +56,16 @@ export function startWorkers(deps: WorkerDeps): Workers {
 }
 
 /**
- * The repository step: every document's blob is in the content store with its size. The gateway wrote,
+ * The repository step: every document's blob is in the content store with its size (inline bytes, the
+ * gateway's own signature, come with the job and are written by the commit). The gateway wrote,
  * fsynced and hashed the bytes before enqueueing; this proves that they are still there (a worker on
  * another machine sees the shared volume) without reading them again.
  */
 async function missingBytes(job: Job<IndexJobData>, deps: WorkerDeps): Promise<XdsError[]> {
   const missing: XdsError[] = [];
   for (const doc of job.data.stored) {
-    if (!(await deps.content.hasBlob(doc.contentKey, doc.size))) {
+    // Inline bytes travel in the job and are written by the commit itself.
+    if (doc.inline === undefined && !(await deps.content.hasBlob(doc.contentKey, doc.size))) {
       missing.push(new XdsError('XDSRepositoryError', `the stored bytes of document ${doc.uniqueId} are missing from the content store`, doc.uniqueId));
     }
   }
@@ -74,8 +79,10 @@ async function indexSubmission(job: Job<IndexJobData>, deps: WorkerDeps): Promis
   }
   const missing = await missingBytes(job, deps);
   if (missing.length && !(await deps.registry.isSubmissionCommitted(submissionId))) throw new UnrecoverableError(encodeJobErrors(missing));
+  const signer = job.data.sign ? await gatewaySigner(deps) : undefined;
   try {
-    const status = await deps.registry.commitSubmission({ submissionId, metadata, stored, deadline });
+    const complete = signer && ((m: IndexJobData['metadata'], s: IndexJobData['stored']) => withGatewaySignature(m, s, signer));
+    const status = await deps.registry.commitSubmission({ submissionId, metadata, stored, deadline, ...(complete ? { complete } : {}) });
     deps.logger.debug({ submissionId, status }, 'submission indexed');
     return { status };
   } catch (err) {
@@ -85,6 +92,17 @@ async function indexSubmission(job: Job<IndexJobData>, deps: WorkerDeps): Promis
     }
     // Anything else (database down, connection lost) is retried with backoff until the deadline.
     throw err;
+  }
+}
+
+/** The signing key, or the job's end: without it the submission cannot be registered as SIGNING requires. */
+async function gatewaySigner(deps: WorkerDeps): Promise<GatewaySigner> {
+  try {
+    if (!deps.signer) throw new Error('this worker has no signing key');
+    return await deps.signer();
+  } catch (err) {
+    deps.logger.error({ err: (err as Error).message }, 'signing the submission failed');
+    throw new UnrecoverableError(encodeJobErrors([new XdsError('XDSRepositoryError', 'the repository could not sign the submission; nothing was registered')]));
   }
 }
 

@@ -75,6 +75,18 @@ export function signingIdentity(config: KeySource, logger?: Logger): Promise<Sig
   return loading;
 }
 
+const preloaded = new WeakSet<object>();
+
+/**
+ * Loads (or generates) the signing key when a gateway or worker starts, so that its warning or error shows
+ * then and not at the first submission; once per config object however many parts of a process ask.
+ */
+export function preloadSigningIdentity(config: KeySource, logger: Logger): void {
+  if (preloaded.has(config)) return;
+  preloaded.add(config);
+  signingIdentity(config, logger).catch((err: Error) => logger.error({ err: err.message }, 'signing key could not be loaded; ITI-41 submissions will fail'));
+}
+
 function identity(privateKey: KeyObject, certs: X509Certificate[], development: boolean): SigningIdentity {
   const [certificate, ...chain] = certs;
   if (!certificate) throw new SigningKeyError('no certificate found for the signing key');

@@ -7,8 +7,11 @@ export interface SignedDocument {
   bytes: Buffer;
 }
 
+/** A document to sign: its bytes, or the SHA-256 of its bytes (hex) when it is already known (the content-store key). */
+export type DocumentToSign = SignedDocument | { uniqueId: string; sha256: string };
+
 export interface DsgSignatureInput {
-  documents: SignedDocument[];
+  documents: DocumentToSign[];
   submissionSetUniqueId: string;
   signingTime: Date;
 }
@@ -24,7 +27,7 @@ export function createDsgSignature(input: DsgSignatureInput, identity: SigningId
   const manifest = el(
     'ds:Manifest',
     [['xmlns:ds', XMLNS.ds], ['Id', PART_ID.manifest]],
-    input.documents.map((d) => reference([['URI', documentUri(d.uniqueId)]], sha256b64(d.bytes))).join(''),
+    input.documents.map((d) => reference([['URI', documentUri(d.uniqueId)]], 'bytes' in d ? sha256b64(d.bytes) : Buffer.from(d.sha256, 'hex').toString('base64'))).join(''),
   );
   const signedProperties = el(
     'xades:SignedProperties',

@@ -1,69 +1,63 @@
 import { randomUUID } from 'node:crypto';
 import type { GatewayContext } from '../context.js';
+import { withRepositorySlots } from '../ebrim/repository-slots.js';
 import { hashBytes } from '../content/store.js';
 import { dtmNow } from '../registry/insert.js';
 import type { Association, Code, DocumentEntry, RimClassification, RimObject, StoredDocument, SubmissionMetadata, SubmittedDocument } from '../ebrim/model.js';
 import { ASSOCIATION_TYPE, DOCUMENT_ENTRY_SCHEME, OBJECT_TYPE, STATUS } from '../ebrim/uuids.js';
 import { XdsError } from '../errors.js';
 import { PURPOSE, SIGNATURE_ENTRY } from './dsg.js';
-import { signingIdentity } from './keys.js';
+import type { SigningIdentity } from './keys.js';
 import { createDsgSignature, type SignedDocument } from './sign.js';
 import { trustAnchors } from './trust.js';
 import { verifyDsgSignature } from './verify.js';
 
-/** What ITI-41 stores: StoredDocument facts and the blobs to write, in the shape iti41.ts keeps them. */
-export interface StoredPart {
-  list: StoredDocument[];
-  blobs: { bytes: Buffer; key: string }[];
-}
-
-export interface SignatureStep<S extends StoredPart> {
-  errors: XdsError[];
-  metadata: SubmissionMetadata;
-  stored: S;
+/** What the gateway's signature is made with: its key, and how its DocumentEntry names the signer and the repository. */
+export interface GatewaySigner {
+  identity: SigningIdentity;
+  organization: string;
+  repositoryUniqueId: string;
 }
 
 export const isDsgEntry = (e: Pick<DocumentEntry, 'formatCode'>): boolean => e.formatCode?.code === SIGNATURE_ENTRY.formatCode.code;
 
 /**
- * The DSG step of ITI-41, after validation and before anything is stored: verifies the signature
- * documents the submitter sent (any failure rejects the whole submission), then, when SIGNING is on,
- * adds the gateway's own detached signature of every document as one more DocumentEntry, with a
- * `signs` association to the SubmissionSet and a HasMember from it.
+ * The first half of the DSG step of ITI-41, before anything is stored: the signature documents the submitter
+ * sent are verified against the submitted bytes; any failure rejects the whole submission.
  */
-export async function signSubmission<S extends StoredPart>(
-  metadata: SubmissionMetadata,
-  documents: SubmittedDocument[],
-  stored: S,
-  ctx: GatewayContext,
-): Promise<SignatureStep<S>> {
-  const unchanged = { metadata, stored };
+export async function verifySubmittedSignatures(metadata: SubmissionMetadata, documents: SubmittedDocument[], ctx: GatewayContext): Promise<XdsError[]> {
   const bySubmittedId = new Map(documents.map((d) => [d.submittedId, d.bytes]));
   const withBytes = metadata.documentEntries
     .filter((e) => bySubmittedId.has(e.submittedId))
     .map((entry) => ({ entry, uniqueId: entry.uniqueId, bytes: bySubmittedId.get(entry.submittedId)! }));
-
   const incoming = withBytes.filter((d) => isDsgEntry(d.entry));
-  if (incoming.length) {
-    const errors = await verifyIncoming(incoming, withBytes, metadata, ctx);
-    if (errors.length) return { errors, ...unchanged };
-  }
-  if (!ctx.config.signing) return { errors: [], ...unchanged };
+  return incoming.length ? verifyIncoming(incoming, withBytes, metadata, ctx) : [];
+}
 
-  let bytes: Buffer;
-  const signingTime = new Date();
-  try {
-    const identity = await signingIdentity(ctx.config, ctx.logger);
-    bytes = createDsgSignature({ documents: withBytes, submissionSetUniqueId: metadata.submissionSet.uniqueId, signingTime }, identity);
-  } catch (err) {
-    ctx.logger.error({ err: (err as Error).message }, 'signing the submission failed');
-    return { errors: [new XdsError('XDSRepositoryError', 'the repository could not sign the submission; nothing was registered')], ...unchanged };
-  }
+/**
+ * The second half, at commit: the gateway's own detached signature of every document stored with the
+ * submission, added as one more DocumentEntry (repository facts set, its bytes kept inline by the registry),
+ * with a HasMember from the SubmissionSet and a `signs` association to it. Made from the documents' SHA-256
+ * (their content-store keys), so it needs none of their bytes: the worker makes it while the commit's checks run.
+ */
+export function withGatewaySignature(
+  metadata: SubmissionMetadata,
+  stored: StoredDocument[],
+  signer: GatewaySigner,
+  signingTime = new Date(),
+): { metadata: SubmissionMetadata; stored: StoredDocument[] } {
+  const byEntry = new Map(stored.map((s) => [s.entryId, s]));
+  const documents = metadata.documentEntries.flatMap((e) => {
+    const facts = byEntry.get(e.id);
+    return facts ? [{ uniqueId: e.uniqueId, sha256: facts.contentKey }] : [];
+  });
+  const bytes = createDsgSignature({ documents, submissionSetUniqueId: metadata.submissionSet.uniqueId, signingTime }, signer.identity);
   const { sha256, sha1, size } = hashBytes(bytes);
-  const entry = signatureEntry(metadata, signingTime, ctx.config.signingOrganization, ctx.config.repositoryUniqueId);
-  const facts: StoredDocument = { entryId: entry.id, uniqueId: entry.uniqueId, contentKey: sha256, sha1, size, mimeType: entry.mimeType };
+  const made = signatureEntry(metadata, signingTime, signer.organization, signer.repositoryUniqueId);
+  const entry = withRepositorySlots(made, { sha1, size }, signer.repositoryUniqueId);
+  // A few kB the gateway made: kept in the registry by the submission's own commit, not as a blob of the content store.
+  const facts: StoredDocument = { entryId: entry.id, uniqueId: entry.uniqueId, contentKey: sha256, sha1, size, mimeType: entry.mimeType, inline: bytes.toString('base64') };
   return {
-    errors: [],
     metadata: {
       ...metadata,
       documentEntries: [...metadata.documentEntries, entry],
@@ -73,7 +67,7 @@ export async function signSubmission<S extends StoredPart>(
         association(ASSOCIATION_TYPE.signs, entry.id, metadata.submissionSet.id),
       ],
     },
-    stored: { ...stored, list: [...stored.list, facts], blobs: [...stored.blobs, { bytes, key: sha256 }] },
+    stored: [...stored, facts],
   };
 }
 

@@ -8,7 +8,7 @@ import { registryResponseXml } from '../ebrim/response.js';
 import { validateSubmission } from '../ebrim/validate.js';
 import { XdsError } from '../errors.js';
 import { submissionRefusal } from '../policy/enforce.js';
-import { signSubmission } from '../signature/submission.js';
+import { verifySubmittedSignatures } from '../signature/submission.js';
 import { resolveXop } from '../soap/mtom.js';
 import type { SoapRequest } from '../soap/envelope.js';
 import { checkAgainstRegistry, registerSubmission, unavailable } from './register.js';
@@ -35,17 +35,21 @@ export async function provideAndRegisterDocumentSet(
     repositoryUniqueId: ctx.config.repositoryUniqueId,
     patientAuthority: ctx.config.patientAuthority,
   });
-  if (errors.length === 0) errors.push(...(await checkAgainstRegistry(metadata, stored.list, ctx)));
-  errors.push(...validateSubmittedCda(metadata.documentEntries, documents, ctx.cda, ctx.metrics?.cdaReport));
+  // The registry's checks are in flight while this thread validates the CDA documents (checkAgainstRegistry never rejects).
+  const registryErrors = errors.length === 0 ? checkAgainstRegistry(metadata, stored.list, ctx) : Promise.resolve([]);
+  const cdaErrors = validateSubmittedCda(metadata.documentEntries, documents, ctx.cda, ctx.metrics?.cdaReport);
+  errors.push(...(await registryErrors), ...cdaErrors);
   if (errors.some((e) => e.severity === 'Error')) return registryResponseXml(errors);
 
-  const signed = await signSubmission(metadata, documents, stored, ctx);
-  if (signed.errors.length) return registryResponseXml(signed.errors);
+  // Signature documents the submitter sent must verify before anything is stored.
+  const signatureErrors = await verifySubmittedSignatures(metadata, documents, ctx);
+  if (signatureErrors.length) return registryResponseXml(signatureErrors);
 
-  const writeError = await storeDocuments(signed.stored.blobs, ctx);
+  const writeError = await storeDocuments(stored.blobs, ctx);
   if (writeError) return registryResponseXml([writeError]);
 
-  const registered = await registerSubmission(withRepositoryFacts(signed.metadata, signed.stored.list, ctx), signed.stored.list, ctx);
+  // The gateway's own DSG signature is made by the worker as part of the commit (SIGNING on).
+  const registered = await registerSubmission(withRepositoryFacts(metadata, stored.list, ctx), stored.list, ctx, { sign: ctx.config.signing });
   return registryResponseXml([...errors, ...registered]);
 }
 

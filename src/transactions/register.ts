@@ -29,12 +29,18 @@ export async function checkAgainstRegistry(metadata: SubmissionMetadata, stored:
  * Hands the submission to the workers and waits, bounded, until it is registered
  * in one transaction. `stored` is empty for ITI-42: the bytes are in another repository.
  */
-export async function registerSubmission(metadata: SubmissionMetadata, stored: StoredDocument[], ctx: GatewayContext): Promise<XdsError[]> {
+export async function registerSubmission(
+  metadata: SubmissionMetadata,
+  stored: StoredDocument[],
+  ctx: GatewayContext,
+  options: { sign?: boolean } = {},
+): Promise<XdsError[]> {
   const submissionId = randomUUID();
   const deadline = Date.now() + ctx.config.submissionTimeoutMs;
   let outcome;
   try {
-    outcome = await ctx.queue.submit({ submissionId, metadata, stored, deadline }, ctx.config.submissionTimeoutMs + DEADLINE_GRACE_MS);
+    const job = { submissionId, metadata, stored, deadline, ...(options.sign ? { sign: true } : {}) };
+    outcome = await ctx.queue.submit(job, ctx.config.submissionTimeoutMs + DEADLINE_GRACE_MS);
   } catch (err) {
     return [unavailable(err, ctx)];
   }

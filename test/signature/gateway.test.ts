@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -110,6 +111,30 @@ describe('IHE DSG signatures through the gateway (ITI-41, ITI-43, signature API)
     }
   });
 
+  it("keeps the gateway's signature in the registry, written by the submission's commit, not as a content-store blob", async () => {
+    const document = makeLabResult(patientId, { sizeKb: 2 });
+    const { result, req } = await submit({ patientId, documents: [{ bytes: document }] });
+    expect(result.status).to.equal('Success');
+    const docEntry = (await entriesOf(req.uniqueIds.submissionSet)).find((e) => e.format_code !== DSG.code)!;
+    expect(await gw.backends.content.hasBlob(docEntry.content_key!, document.length)).to.equal(true);
+    const sigEntry = (await entriesOf(req.uniqueIds.submissionSet)).find((e) => e.format_code === DSG.code)!;
+
+    const [row] = await gw.backends.db.query<{ inline_content: Uint8Array | null; hash: string; size: string }>(
+      'select inline_content, hash, size from document_entries where entry_uuid = $1',
+      [sigEntry.entry_uuid],
+    );
+    expect(row!.inline_content, 'inline_content of the signature entry').to.not.equal(null);
+    const bytes = Buffer.from(row!.inline_content!);
+    expect(await gw.backends.content.hasBlob(sigEntry.content_key!, bytes.length)).to.equal(false);
+    expect(Number(row!.size)).to.equal(bytes.length);
+    expect(row!.hash).to.equal(createHash('sha1').update(bytes).digest('hex'));
+    expect(createHash('sha256').update(bytes).digest('hex')).to.equal(sigEntry.content_key);
+
+    const got = await retrieve([sigEntry.unique_id]);
+    expect(got.status).to.equal('Success');
+    expect(got.documents[0]!.bytes.equals(bytes)).to.equal(true);
+  });
+
   it('GET /api/documents/{uniqueId}/signature says who signed, when, and whether it still verifies', async () => {
     const bytes = makeLabResult(patientId, { sizeKb: 2 });
     const { req } = await submit({ patientId, documents: [{ bytes }] });
@@ -217,6 +242,27 @@ describe('IHE DSG signatures through the gateway (ITI-41, ITI-43, signature API)
       expect(rows[0]!.n).to.equal(0);
     } finally {
       await off.close();
+    }
+  });
+
+  it('refuses the whole submission with XDSRepositoryError when the signing key cannot be used, and registers nothing', async () => {
+    const keyFile = path.join(trustDir, 'broken-key.pem');
+    await writeFile(keyFile, 'not a key');
+    const broken = await startTestGateway('postgres', { SIGNING_KEY_FILE: keyFile, SIGNING_CERT_FILE: keyFile, AUTHENTICATION: 'off' });
+    try {
+      const pid = newPatientId();
+      expect(await broken.registerPatient(pid)).to.equal(201);
+      const before = await broken.backends.registry.counts();
+      const req = buildIti41Request({ patientId: pid, documents: [{ bytes: makeLabResult(pid, { sizeKb: 1 }) }] }, 'mtom');
+      const result = submissionResult(await broken.post('/xds/iti41', req));
+      expect(result.status).to.equal('Failure');
+      expect(result.errors.map((e) => e.code)).to.deep.equal(['XDSRepositoryError']);
+      expect(result.errors[0]!.context).to.contain('could not sign');
+      const after = await broken.backends.registry.counts();
+      expect(after.documentEntries).to.equal(before.documentEntries);
+      expect(after.submissionSets).to.equal(before.submissionSets);
+    } finally {
+      await broken.close();
     }
   });
 });
