@@ -8,6 +8,7 @@ import { parseEnvelope, responseEnvelope, actionNotSupported, type SoapRequest }
 import { SoapFault, faultEnvelope, SOAP_CONTENT_TYPE } from '../soap/fault.js';
 import { buildMtomResponse, readSoapMessage } from '../soap/mtom.js';
 import type { Transaction } from '../transactions/index.js';
+import { headOf, piecesBuffer } from '../xml/pieces.js';
 
 /**
  * One SOAP endpoint: reads the (possibly MTOM) message, checks the envelope and WS-Addressing,
@@ -33,15 +34,17 @@ export function soapEndpoint(transactions: Map<string, Transaction>, ctx: Gatewa
       const result = admission.admitted
         ? await transaction.handle(request, incoming.attachments, requestCtx).finally(admission.release)
         : { bodyXml: registryResponseXml([admission.error]) };
-      await auditSoapTransaction(requestCtx, transaction.name, request, { indicator: responseOutcome(result.bodyXml) }, network);
+      // The status and errors are in the body's first piece: a large answer is not searched through.
+      const head = headOf(result.bodyXml);
+      await auditSoapTransaction(requestCtx, transaction.name, request, { indicator: responseOutcome(head) }, network);
       const envelope = responseEnvelope({ action: responseAction(transaction.action), relatesTo, bodyXml: result.bodyXml });
       if (result.attachments || incoming.mtom) {
         const mtom = buildMtomResponse(envelope, result.attachments ?? []);
         res.status(200).type(mtom.contentType).send(mtom.body);
       } else {
-        res.status(200).type(SOAP_CONTENT_TYPE).send(envelope);
+        res.status(200).type(SOAP_CONTENT_TYPE).send(typeof envelope === 'string' ? envelope : piecesBuffer(envelope));
       }
-      ctx.metrics?.response(transaction.name, result.bodyXml, res.locals.startedAt as bigint | undefined);
+      ctx.metrics?.response(transaction.name, head, res.locals.startedAt as bigint | undefined);
     } catch (err) {
       if (audited) {
         const description = err instanceof SoapFault ? err.reason : 'internal error';

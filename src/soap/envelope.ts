@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { NS } from '../ebrim/uuids.js';
+import type { XmlPieces } from '../xml/pieces.js';
 import { childrenOf, escapeXml, parseXml, XmlSyntaxError, type XmlElement, type XmlLimits } from '../xml/tree.js';
 import { SoapFault, WSA_SUBCODE, type QName } from './fault.js';
 
@@ -169,8 +170,10 @@ export function actionNotSupported(action: string): SoapFault {
 }
 
 /** A SOAP 1.2 response envelope with its WS-Addressing headers; bodyXml is inserted as is. */
-export function responseEnvelope(opts: { action: string; relatesTo?: string; bodyXml: string }): string {
-  return (
+export function responseEnvelope(opts: { action: string; relatesTo?: string; bodyXml: string }): string;
+export function responseEnvelope(opts: { action: string; relatesTo?: string; bodyXml: string | XmlPieces }): string | XmlPieces;
+export function responseEnvelope(opts: { action: string; relatesTo?: string; bodyXml: string | XmlPieces }): string | XmlPieces {
+  const open =
     `<?xml version="1.0" encoding="UTF-8"?>` +
     `<env:Envelope xmlns:env="${NS.soap12}" xmlns:wsa="${NS.wsa}">` +
     `<env:Header>` +
@@ -178,7 +181,8 @@ export function responseEnvelope(opts: { action: string; relatesTo?: string; bod
     `<wsa:MessageID>urn:uuid:${randomUUID()}</wsa:MessageID>` +
     (opts.relatesTo ? `<wsa:RelatesTo>${escapeXml(opts.relatesTo)}</wsa:RelatesTo>` : '') +
     `</env:Header>` +
-    `<env:Body>${opts.bodyXml}</env:Body>` +
-    `</env:Envelope>`
-  );
+    `<env:Body>`;
+  const close = `</env:Body></env:Envelope>`;
+  if (typeof opts.bodyXml === 'string') return open + opts.bodyXml + close;
+  return [open, ...opts.bodyXml, close];
 }

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { NS } from '../ebrim/uuids.js';
+import { bodyBytes, type XmlPieces } from '../xml/pieces.js';
 import type { XmlElement } from '../xml/tree.js';
 import { decodeBase64Strict } from './base64.js';
 import { SoapFault } from './fault.js';
@@ -230,7 +231,7 @@ const HEADER_VALUE = /^[\x21-\x7e][\x20-\x7e]*$/;
  * An MTOM/XOP response (multipart/related, root application/xop+xml) whose parts are the given
  * attachments, referenced from the envelope by `cid:` + their Content-ID. Built in one Buffer.concat.
  */
-export function buildMtomResponse(soapXml: string, attachments: OutgoingAttachment[]): { contentType: string; body: Buffer } {
+export function buildMtomResponse(soapXml: string | XmlPieces, attachments: OutgoingAttachment[]): { contentType: string; body: Buffer } {
   const boundary = `MIMEBoundary_urn_uuid_${randomUUID().replaceAll('-', '')}`;
   const rootId = `root.${randomUUID()}@xds-gateway`;
   const pieces: Buffer[] = [
@@ -239,7 +240,7 @@ export function buildMtomResponse(soapXml: string, attachments: OutgoingAttachme
         `Content-Transfer-Encoding: binary\r\nContent-ID: <${rootId}>\r\n\r\n`,
       'latin1',
     ),
-    Buffer.from(soapXml, 'utf8'),
+    bodyBytes(soapXml),
   ];
   const ids = new Set<string>([rootId]);
   for (const a of attachments) {

@@ -1,6 +1,7 @@
 import type { GatewayContext } from '../context.js';
 import { SOAP_ACTION } from '../ebrim/uuids.js';
 import type { SoapRequest } from '../soap/envelope.js';
+import type { XmlPieces } from '../xml/pieces.js';
 import { registryStoredQuery } from './iti18.js';
 import { provideAndRegisterDocumentSet } from './iti41.js';
 import { registerDocumentSet } from './iti42.js';
@@ -9,7 +10,8 @@ import { updateDocumentSet } from './iti57.js';
 import { callerOf, deleteDocumentSet } from './iti62.js';
 
 export interface TransactionResult {
-  bodyXml: string;
+  /** The SOAP Body's content: a string, or pieces for a large ITI-18 answer (status and errors in the first). */
+  bodyXml: string | XmlPieces;
   /** Present when the response carries documents: it then goes out as MTOM. */
   attachments?: { contentId: string; contentType: string; body: Buffer }[];
 }

@@ -6,8 +6,9 @@ import { NS, RESPONSE_STATUS } from '../ebrim/uuids.js';
 import { XdsError } from '../errors.js';
 import { filterQueryAnswer, queryPatientIds } from '../policy/query-filter.js';
 import { RegistryUnavailableError } from '../registry/db.js';
-import { leafClassXml, type ResultObject } from '../registry/stored-queries/execute.js';
+import { appendLeafClass, type ResultObject } from '../registry/stored-queries/execute.js';
 import { runStoredQuery, type StoredQueryAnswer } from '../registry/stored-queries/run.js';
+import type { XmlPieces } from '../xml/pieces.js';
 import type { XmlElement } from '../xml/tree.js';
 
 /**
@@ -15,33 +16,33 @@ import type { XmlElement } from '../xml/tree.js';
  * named by its id runs with its parameters bound as SQL parameters, and the objects come back as
  * LeafClass ebRIM or ObjectRefs in a query:AdhocQueryResponse.
  */
-export async function registryStoredQuery(body: XmlElement, ctx: GatewayContext): Promise<string> {
+export async function registryStoredQuery(body: XmlElement, ctx: GatewayContext): Promise<string | XmlPieces> {
   const { query, errors } = parseAdhocQueryRequest(body);
-  if (!query) return adhocQueryResponse(errors, '');
+  if (!query) return adhocQueryResponse(errors, []);
   let answer: StoredQueryAnswer;
   try {
     answer = await runStoredQuery(ctx.registry.db, query, { maxResults: ctx.config.storedQueryMaxResults, homeCommunityId: ctx.config.homeCommunityId });
     // The access policy: a refused record replaces the whole answer, hidden documents leave it.
     const shown = await filterQueryAnswer(ctx, queryPatientIds(query.slots), answer.objects);
-    if (shown.refusal) return adhocQueryResponse([shown.refusal], '');
+    if (shown.refusal) return adhocQueryResponse([shown.refusal], []);
     answer.objects = shown.objects;
   } catch (err) {
     if (!(err instanceof RegistryUnavailableError)) throw err;
     ctx.logger.error({ err: err.message }, 'registry unavailable during stored query');
-    return adhocQueryResponse([new XdsError('XDSRegistryNotAvailable', 'the registry database is not available')], '');
+    return adhocQueryResponse([new XdsError('XDSRegistryNotAvailable', 'the registry database is not available')], []);
   }
-  return adhocQueryResponse(answer.errors, objectListXml(answer));
+  return adhocQueryResponse(answer.errors, objectList(answer));
 }
 
-/** The objects one after the other, by concatenation: V8 joins the pieces once, when the answer is encoded. */
-function objectListXml(answer: StoredQueryAnswer): string {
-  let xml = '';
+/** The objects one after the other: LeafClass objects as their stored bytes with the registry's facts filled in. */
+function objectList(answer: StoredQueryAnswer): XmlPieces {
+  const out: XmlPieces = [];
   if (answer.returnType === 'ObjectRef') {
-    for (const o of answer.objects) xml += objectRefXml(o.id, answer.home);
+    for (const o of answer.objects) out.push(objectRefXml(o.id, answer.home));
   } else {
-    for (const o of answer.objects) xml += leafClassXml(o, registryFacts(o, answer));
+    for (const o of answer.objects) appendLeafClass(o, registryFacts(o, answer), out);
   }
-  return xml;
+  return out;
 }
 
 function registryFacts(o: ResultObject, answer: StoredQueryAnswer): RegistryFacts {
@@ -55,12 +56,10 @@ function registryFacts(o: ResultObject, answer: StoredQueryAnswer): RegistryFact
   return facts;
 }
 
-function adhocQueryResponse(errors: XdsError[], objectsXml: string): string {
+/** The response: status and errors in the first piece (headOf), then the objects' pieces. */
+function adhocQueryResponse(errors: XdsError[], objects: XmlPieces): string | XmlPieces {
   const status = errors.some((e) => e.severity === 'Error') ? RESPONSE_STATUS.failure : RESPONSE_STATUS.success;
-  return (
-    `<query:AdhocQueryResponse xmlns:query="${NS.query}" xmlns:rim="${NS.rim}" xmlns:rs="${NS.rs}" status="${status}">` +
-    registryErrorListXml(errors) +
-    (objectsXml ? `<rim:RegistryObjectList>${objectsXml}</rim:RegistryObjectList>` : '<rim:RegistryObjectList/>') +
-    '</query:AdhocQueryResponse>'
-  );
+  const head = `<query:AdhocQueryResponse xmlns:query="${NS.query}" xmlns:rim="${NS.rim}" xmlns:rs="${NS.rs}" status="${status}">` + registryErrorListXml(errors);
+  if (!objects.length) return `${head}<rim:RegistryObjectList/></query:AdhocQueryResponse>`;
+  return [`${head}<rim:RegistryObjectList>`, ...objects, '</rim:RegistryObjectList></query:AdhocQueryResponse>'];
 }
