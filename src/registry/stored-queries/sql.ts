@@ -34,7 +34,10 @@ function codeMatch(code: string, scheme: string, values: string[], p: SqlParams)
   const parts: string[] = [];
   if (bare.length) parts.push(`${code} = any(${p.add(bare)}::text[])`);
   if (full.length) parts.push(`(${code} || '^^' || ${scheme}) = any(${p.add(full)}::text[])`);
-  return parts.length === 1 ? parts[0]! : `(${parts.join(' or ')})`;
+  if (!full.length) return parts[0]!;
+  // The codes alone as well: a condition an index on the code column can use, which the exact match then narrows.
+  const codes = [...new Set([...bare, ...full.map((v) => v.slice(0, v.indexOf('^^')))])];
+  return `(${code} = any(${p.add(codes)}::text[]) and ${parts.length === 1 ? parts[0]! : `(${parts.join(' or ')})`})`;
 }
 
 const REFERENCE_ID_LIST = 'urn:ihe:iti:xds:2013:referenceIdList';
@@ -52,10 +55,12 @@ function filterSql(filter: Filter, alias: string, groups: string[][], p: SqlPara
         const kind = filter.codeKind ? ` and c.kind = '${filter.codeKind}'` : '';
         return `exists (select 1 from ${filter.table} c where c.entry_uuid = ${alias}.entry_uuid${kind} and ${codeMatch('c.code', 'c.scheme', g, p)})`;
       });
+    // Each bound also on the raw column, which an index can use: a time whose first second is at or after
+    // `from` is at or after its year, and a time is never after its first second (a prefix sorts first).
     case 'from':
-      return [`${lowerBound(col(filter.column))} >= ${p.add(values[0])}`];
+      return [`${col(filter.column)} >= ${p.add(values[0]!.slice(0, 4))}`, `${lowerBound(col(filter.column))} >= ${p.add(values[0])}`];
     case 'to':
-      return [`${lowerBound(col(filter.column))} < ${p.add(values[0])}`];
+      return [`${col(filter.column)} < ${p.add(values[0])}`, `${lowerBound(col(filter.column))} < ${p.add(values[0])}`];
     case 'author':
       return [`exists (select 1 from ${filter.table} a where a.entry_uuid = ${alias}.entry_uuid and a.person like any(${p.add(values)}::text[]))`];
     case 'referenceId':
