@@ -117,27 +117,6 @@ export function fillTemplate(template: string, facts: RegistryFacts = {}): strin
   return at === 0 ? template : out + template.slice(at);
 }
 
-const MARK_START = 0x01;
-const MARK_END = 0x02;
-
-/**
- * fillTemplate on the template's UTF-8 bytes (as the registry reads it): appends the object's LeafClass
- * XML to `out` as slices of the template and the small strings of the registry's facts, never decoding
- * the template.
- */
-export function appendFilledTemplate(template: Buffer, facts: RegistryFacts, out: (string | Buffer)[]): void {
-  const home = facts.home === undefined ? undefined : opt('home', facts.home);
-  let at = 0;
-  for (let i = template.indexOf(MARK_START); i !== -1; i = template.indexOf(MARK_START, at)) {
-    const end = template.indexOf(MARK_END, i);
-    if (i > at) out.push(template.subarray(at, i));
-    const filled = fragment(String.fromCharCode(template[i + 1]!), template.toString('utf8', i + 2, end), facts, home);
-    if (filled) out.push(filled);
-    at = end + 1;
-  }
-  if (at < template.length) out.push(at === 0 ? template : template.subarray(at));
-}
-
 function fragment(letter: string, fallback: string, facts: RegistryFacts, home: string | undefined): string {
   switch (letter) {
     case MARK.home:

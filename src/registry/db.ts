@@ -6,11 +6,6 @@ import { PGlite } from '@electric-sql/pglite';
 export interface QueryOptions {
   /** Keep the statement prepared on each pg connection (constant SQL on hot paths only; PGlite ignores it). */
   prepare?: boolean;
-  /**
-   * Rows in PostgreSQL's binary format: bytea as Buffers without their hex text (large LeafClass
-   * answers), text as strings, integers as numbers; select no jsonb (cast it to text). PGlite ignores it.
-   */
-  binary?: boolean;
 }
 
 /** The registry's access to PostgreSQL: the same SQL runs on a `pg` pool and on embedded PGlite. */
@@ -99,16 +94,9 @@ const statementName = (sql: string): string => `q_${createHash('sha1').update(sq
 
 type PgQueryable = pg.Pool | pg.PoolClient;
 
-/** Type parsers of binary rows: bytea stays the Buffer it is (pg-types would make it a string). */
-const BINARY_TYPES = {
-  getTypeParser: (oid: number, format?: string) => (format === 'binary' && oid === BYTEA_OID ? (value: Buffer) => value : pg.types.getTypeParser(oid, format as 'text')),
-};
-const BYTEA_OID = 17;
-
 function pgQuery<T>(on: PgQueryable, sql: string, params: unknown[] | undefined, opts: QueryOptions | undefined): Promise<T[]> {
   const config: pg.QueryConfig = { text: sql, values: params };
   if (opts?.prepare) config.name = statementName(sql);
-  if (opts?.binary) Object.assign(config, { binary: true, types: BINARY_TYPES });
   return mapped(on.query(config).then((r) => r.rows as T[]));
 }
 

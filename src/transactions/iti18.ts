@@ -6,7 +6,7 @@ import { NS, RESPONSE_STATUS } from '../ebrim/uuids.js';
 import { XdsError } from '../errors.js';
 import { filterQueryAnswer, queryPatientIds } from '../policy/query-filter.js';
 import { RegistryUnavailableError } from '../registry/db.js';
-import { appendLeafClass, type ResultObject } from '../registry/stored-queries/execute.js';
+import { leafClassXml, type ResultObject } from '../registry/stored-queries/execute.js';
 import { runStoredQuery, type StoredQueryAnswer } from '../registry/stored-queries/run.js';
 import type { XmlPieces } from '../xml/pieces.js';
 import type { XmlElement } from '../xml/tree.js';
@@ -34,15 +34,13 @@ export async function registryStoredQuery(body: XmlElement, ctx: GatewayContext)
   return adhocQueryResponse(answer.errors, objectList(answer));
 }
 
-/** The objects one after the other: LeafClass objects as their stored bytes with the registry's facts filled in. */
+/**
+ * The objects one after the other, one piece each: written out piece by piece, never joined into one
+ * string (flattening the concatenation of a large answer cost five times its encoding).
+ */
 function objectList(answer: StoredQueryAnswer): XmlPieces {
-  const out: XmlPieces = [];
-  if (answer.returnType === 'ObjectRef') {
-    for (const o of answer.objects) out.push(objectRefXml(o.id, answer.home));
-  } else {
-    for (const o of answer.objects) appendLeafClass(o, registryFacts(o, answer), out);
-  }
-  return out;
+  if (answer.returnType === 'ObjectRef') return answer.objects.map((o) => objectRefXml(o.id, answer.home));
+  return answer.objects.map((o) => leafClassXml(o, registryFacts(o, answer)));
 }
 
 function registryFacts(o: ResultObject, answer: StoredQueryAnswer): RegistryFacts {

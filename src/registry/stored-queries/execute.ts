@@ -1,9 +1,9 @@
 import type { RimObject } from '../../ebrim/model.js';
 import type { ReturnType } from '../../ebrim/query-request.js';
-import { appendFilledTemplate, fillTemplate, rimObjectXml, type RegistryFacts } from '../../ebrim/serialize.js';
+import { fillTemplate, rimObjectXml, type RegistryFacts } from '../../ebrim/serialize.js';
 import { ASSOCIATION_TYPE } from '../../ebrim/uuids.js';
 import { XdsError } from '../../errors.js';
-import { asBuffer, type Db } from '../db.js';
+import type { Db } from '../db.js';
 import type { Shape, StoredQueryDef, Target } from './definitions.js';
 import { SqlParams, TARGET_TABLE, whereFor } from './sql.js';
 import type { BoundParams } from './values.js';
@@ -23,20 +23,14 @@ export interface ResultObject {
   lastUpdateTime?: string;
   sourceObject?: string;
   targetObject?: string;
-  /** LeafClass answers: the template rendered at commit (its UTF-8 bytes as stored), or the stored ebRIM form for rows without one. */
-  leafXml?: Buffer;
+  /** LeafClass answers: the template rendered at commit, or the stored ebRIM form for rows without one. */
+  leafXml?: string;
   rim?: RimObject;
 }
 
 /** The LeafClass XML of one answer object with the registry's facts. */
 export function leafClassXml(o: ResultObject, facts: RegistryFacts): string {
-  return o.leafXml !== undefined ? fillTemplate(o.leafXml.toString('utf8'), facts) : rimObjectXml(o.rim!, facts);
-}
-
-/** leafClassXml appended to an answer's pieces, the template's bytes as they came from the database. */
-export function appendLeafClass(o: ResultObject, facts: RegistryFacts, out: (string | Buffer)[]): void {
-  if (o.leafXml !== undefined) appendFilledTemplate(o.leafXml, facts, out);
-  else out.push(rimObjectXml(o.rim!, facts));
+  return o.leafXml !== undefined ? fillTemplate(o.leafXml, facts) : rimObjectXml(o.rim!, facts);
 }
 
 export interface ExecuteOptions {
@@ -59,16 +53,12 @@ interface Row {
   last_update_time?: string | null;
   source_uuid?: string;
   target_uuid?: string;
-  leaf_xml?: Uint8Array | null;
-  rim_json?: string | null;
+  leaf_xml?: string | null;
+  rim?: RimObject | null;
 }
 
-/**
- * The rendered template as bytes (read in binary format: no text decoding, no hex), and the stored form
- * as JSON text only for rows that have none (decoding it is the costly part).
- */
-const leaf = (alias: string): string =>
-  `convert_to(${alias}.leaf_xml, 'UTF8') as leaf_xml, case when ${alias}.leaf_xml is null then ${alias}.rim::text end as rim_json`;
+/** The rendered template, and the jsonb form only for rows that have none (decoding it is the costly part). */
+const leaf = (alias: string): string => `${alias}.leaf_xml, case when ${alias}.leaf_xml is null then ${alias}.rim end as rim`;
 
 /** Columns read per target: ids (and patient, for the single-patient rule) always, the rest for LeafClass. */
 const COLUMNS: Record<ResultKind, { ref: string; leaf: string }> = {
@@ -159,7 +149,7 @@ export class QueryExecutor {
     const where = [LIVE[kind], ...conditions(p)];
     const cols = this.leaf ? COLUMNS[kind].leaf : COLUMNS[kind].ref;
     const sql = `select ${cols} from ${TABLE[kind]} where ${where.join(' and ')}${this.limit ? ` limit ${this.limit}` : ''}`;
-    const rows = await this.db.query<Row>(sql, p.values, { prepare: true, binary: this.leaf });
+    const rows = await this.db.query<Row>(sql, p.values, { prepare: true });
     return rows.map((r) => toResult(kind, r));
   }
 
@@ -168,7 +158,7 @@ export class QueryExecutor {
     const p = new SqlParams();
     const cols = this.leaf ? COLUMNS.association.leaf : COLUMNS.association.ref;
     const sql = `select ${cols} from associations a where ${[LIVE.association, ...conditions(p)].join(' and ')}`;
-    const rows = await this.db.query<Row>(sql, p.values, { prepare: true, binary: this.leaf });
+    const rows = await this.db.query<Row>(sql, p.values, { prepare: true });
     return rows.map((r) => toResult('association', r));
   }
 }
@@ -182,8 +172,8 @@ function toResult(kind: ResultKind, r: Row): ResultObject {
   if (r.last_update_time) o.lastUpdateTime = r.last_update_time;
   if (r.source_uuid !== undefined) o.sourceObject = r.source_uuid;
   if (r.target_uuid !== undefined) o.targetObject = r.target_uuid;
-  if (r.leaf_xml) o.leafXml = asBuffer(r.leaf_xml);
-  else if (r.rim_json) o.rim = JSON.parse(r.rim_json) as RimObject;
+  if (r.leaf_xml) o.leafXml = r.leaf_xml;
+  else if (r.rim) o.rim = r.rim;
   return o;
 }
 

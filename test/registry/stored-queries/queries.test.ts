@@ -6,8 +6,7 @@ import { ASSOCIATION_TYPE, OBJECT_TYPE, STATUS } from '../../../src/ebrim/uuids.
 import { insertSubmission } from '../../../src/registry/insert.js';
 import { migrate } from '../../../src/registry/migrate.js';
 import { STORED_QUERIES } from '../../../src/registry/stored-queries/definitions.js';
-import { appendLeafClass, leafClassXml } from '../../../src/registry/stored-queries/execute.js';
-import { piecesBuffer, type XmlPieces } from '../../../src/xml/pieces.js';
+import { leafClassXml } from '../../../src/registry/stored-queries/execute.js';
 import { runStoredQuery, type StoredQueryAnswer } from '../../../src/registry/stored-queries/run.js';
 import { describeEachDb } from '../../support/db.js';
 import { makeAssociation, makeSubmission, newPatientId, newSubmissionId, type Submission } from '../factory.js';
@@ -228,12 +227,8 @@ describeEachDb('ITI-18 stored queries on the registry', (suite) => {
       expect(answer.objects).to.have.length(1);
       const o = answer.objects[0]!;
       expect(o.id).to.equal(a2.id);
-      expect(Buffer.isBuffer(o.leafXml), 'rendered at commit, read as bytes').to.equal(true);
-      const expected = rimObjectXml(a2.rim, { status: STATUS.approved, lid: a2.id, versionName: '1' });
-      expect(leafClassXml(o, { status: o.status, lid: o.logicalId, versionName: '1' })).to.equal(expected);
-      const pieces: XmlPieces = [];
-      appendLeafClass(o, { status: o.status, lid: o.logicalId, versionName: '1' }, pieces);
-      expect(piecesBuffer(pieces).toString('utf8')).to.equal(expected);
+      expect(o.leafXml, 'rendered at commit').to.be.a('string');
+      expect(leafClassXml(o, { status: o.status, lid: o.logicalId, versionName: '1' })).to.equal(rimObjectXml(a2.rim, { status: STATUS.approved, lid: a2.id, versionName: '1' }));
       expect(o.status).to.equal(STATUS.approved);
       expect(answer.objects[0]!.version).to.equal(1);
     });
