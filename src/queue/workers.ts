@@ -79,7 +79,13 @@ async function indexSubmission(job: Job<IndexJobData>, deps: WorkerDeps): Promis
   }
   const missing = await missingBytes(job, deps);
   if (missing.length && !(await deps.registry.isSubmissionCommitted(submissionId))) throw new UnrecoverableError(encodeJobErrors(missing));
-  const signer = job.data.sign ? await gatewaySigner(deps) : undefined;
+  // A re-run of a job whose commit happened needs no key: the commit answers already-committed.
+  const signer = job.data.sign
+    ? await gatewaySigner(deps).catch(async (err: unknown) => {
+        if (await deps.registry.isSubmissionCommitted(submissionId)) return undefined;
+        throw err;
+      })
+    : undefined;
   try {
     const complete = signer && ((m: IndexJobData['metadata'], s: IndexJobData['stored']) => withGatewaySignature(m, s, signer));
     const status = await deps.registry.commitSubmission({ submissionId, metadata, stored, deadline, ...(complete ? { complete } : {}) });
@@ -101,7 +107,7 @@ async function gatewaySigner(deps: WorkerDeps): Promise<GatewaySigner> {
     if (!deps.signer) throw new Error('this worker has no signing key');
     return await deps.signer();
   } catch (err) {
-    deps.logger.error({ err: (err as Error).message }, 'signing the submission failed');
+    deps.logger.error({ err: (err as Error).message }, 'the signing key could not be loaded');
     throw new UnrecoverableError(encodeJobErrors([new XdsError('XDSRepositoryError', 'the repository could not sign the submission; nothing was registered')]));
   }
 }
