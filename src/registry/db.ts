@@ -53,10 +53,10 @@ export async function openDb(opts: OpenDbOptions): Promise<Db> {
   return openPglite(opts.pgliteDir, opts.schema);
 }
 
-/** The SQLSTATE of a database error, if it is one. */
 /** A bytea value as a Buffer: node-postgres gives one, PGlite a Uint8Array (wrapped, not copied). */
 export const asBuffer = (b: Uint8Array): Buffer => (Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength));
 
+/** The SQLSTATE of a database error, if it is one. */
 export function sqlState(err: unknown): string | undefined {
   const code = (err as { code?: unknown } | null)?.code;
   return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? code : undefined;
