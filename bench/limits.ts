@@ -35,8 +35,7 @@ import { SubmissionQueue } from '../src/queue/submissions.js';
 import { openDb } from '../src/registry/db.js';
 import { migrate } from '../src/registry/migrate.js';
 import { Registry, type CommitInput } from '../src/registry/registry.js';
-import { signingIdentity } from '../src/signature/keys.js';
-import { withGatewaySignature } from '../src/signature/submission.js';
+import { gatewaySignerOf, withGatewaySignature } from '../src/signature/submission.js';
 import { parseEnvelope, responseEnvelope, type SoapRequest } from '../src/soap/envelope.js';
 import { buildMtomResponse, readSoapMessage, resolveXop, type IncomingSoapMessage } from '../src/soap/mtom.js';
 import { dropTestState, PG_URL, REDIS_URL } from '../test/support/gateway.js';
@@ -188,7 +187,7 @@ async function main(): Promise<void> {
     await migrate(db);
     await queue.ready();
     const registry = new Registry(db);
-    const signer = { identity: await signingIdentity(config, logger), organization: config.signingOrganization, repositoryUniqueId: REPOSITORY };
+    const signer = await gatewaySignerOf(config, logger);
     const patients = Array.from({ length: 20 }, () => newPatientId());
     for (const p of patients) await registry.registerPatient(p);
     const m = new Measure(postgres);

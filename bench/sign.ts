@@ -15,8 +15,7 @@ import { hashBytes } from '../src/content/store.js';
 import { parseProvideAndRegister } from '../src/ebrim/parse.js';
 import { createLogger } from '../src/log.js';
 import { createDsgSignature } from '../src/signature/sign.js';
-import { signingIdentity } from '../src/signature/keys.js';
-import { withGatewaySignature } from '../src/signature/submission.js';
+import { gatewaySignerOf, withGatewaySignature } from '../src/signature/submission.js';
 import { parseEnvelope } from '../src/soap/envelope.js';
 import { testCa, testSigner } from '../test/signature/pki.js';
 import { startTestGateway } from '../test/support/gateway.js';
@@ -57,7 +56,7 @@ async function signingStep(): Promise<number> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'xdsgw-bench-sign-'));
   try {
     const config = loadConfig({ DATA_DIR: dataDir });
-    const signer = { identity: await signingIdentity(config, createLogger('silent')), organization: config.signingOrganization, repositoryUniqueId: config.repositoryUniqueId };
+    const signer = await gatewaySignerOf(config, createLogger('silent'));
     const patient = newPatientId();
     const times: number[] = [];
     for (let i = 0; i < SUBMISSIONS + 50; i++) {

@@ -20,7 +20,8 @@ import { startWorkers, type Workers } from './queue/workers.js';
 import { openDb, type Db } from './registry/db.js';
 import { migrate } from './registry/migrate.js';
 import { Registry } from './registry/registry.js';
-import { preloadSigningIdentity, signingIdentity } from './signature/keys.js';
+import { preloadSigningIdentity } from './signature/keys.js';
+import { gatewaySignerOf } from './signature/submission.js';
 
 /** Past the longest legitimate request (a submission waiting for its commit). */
 const DEADLINE_GRACE_MS = 5000;
@@ -64,7 +65,7 @@ export function runWorkers(config: Config, redisUrl: string, backends: Backends,
     registry: backends.registry,
     logger,
     metrics,
-    signer: async () => ({ identity: await signingIdentity(config, logger), organization: config.signingOrganization, repositoryUniqueId: config.repositoryUniqueId }),
+    signer: () => gatewaySignerOf(config, logger),
   });
   if (config.signing) preloadSigningIdentity(config, logger);
   const sweeper = startSweeper(backends.content, backends.registry, config.orphanGraceMs, logger);

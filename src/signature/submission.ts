@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { Config } from '../config.js';
 import type { GatewayContext } from '../context.js';
 import { withRepositorySlots } from '../ebrim/repository-slots.js';
 import { hashBytes } from '../content/store.js';
@@ -7,7 +8,8 @@ import type { Association, Code, DocumentEntry, RimClassification, RimObject, St
 import { ASSOCIATION_TYPE, DOCUMENT_ENTRY_SCHEME, OBJECT_TYPE, STATUS } from '../ebrim/uuids.js';
 import { XdsError } from '../errors.js';
 import { PURPOSE, SIGNATURE_ENTRY } from './dsg.js';
-import type { SigningIdentity } from './keys.js';
+import type { Logger } from '../log.js';
+import { signingIdentity, type SigningIdentity } from './keys.js';
 import { createDsgSignature, type SignedDocument } from './sign.js';
 import { trustAnchors } from './trust.js';
 import { verifyDsgSignature } from './verify.js';
@@ -17,6 +19,11 @@ export interface GatewaySigner {
   identity: SigningIdentity;
   organization: string;
   repositoryUniqueId: string;
+}
+
+/** The gateway's signer as its configuration names it (the key loaded once per config object). */
+export async function gatewaySignerOf(config: Config, logger?: Logger): Promise<GatewaySigner> {
+  return { identity: await signingIdentity(config, logger), organization: config.signingOrganization, repositoryUniqueId: config.repositoryUniqueId };
 }
 
 export const isDsgEntry = (e: Pick<DocumentEntry, 'formatCode'>): boolean => e.formatCode?.code === SIGNATURE_ENTRY.formatCode.code;

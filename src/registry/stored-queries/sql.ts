@@ -59,8 +59,10 @@ function filterSql(filter: Filter, alias: string, groups: string[][], p: SqlPara
     // `from` is at or after its year, and a time is never after its first second (a prefix sorts first).
     case 'from':
       return [`${col(filter.column)} >= ${p.add(values[0]!.slice(0, 4))}`, `${lowerBound(col(filter.column))} >= ${p.add(values[0])}`];
-    case 'to':
-      return [`${col(filter.column)} < ${p.add(values[0])}`, `${lowerBound(col(filter.column))} < ${p.add(values[0])}`];
+    case 'to': {
+      const to = p.add(values[0]);
+      return [`${col(filter.column)} < ${to}`, `${lowerBound(col(filter.column))} < ${to}`];
+    }
     case 'author':
       return [`exists (select 1 from ${filter.table} a where a.entry_uuid = ${alias}.entry_uuid and a.person like any(${p.add(values)}::text[]))`];
     case 'referenceId':
