@@ -56,6 +56,25 @@ describe('ebRIM serialization of registry objects', () => {
     expect(child(child(wrap(xml), NS.rim, 'Name')!, NS.rim, 'LocalizedString')!.attrs.value).to.equal('a\uFFFDSb\uFFFD');
   });
 
+  it('writes every non-ASCII character as a character reference, so that a stored template is pure ASCII, and reads back the same text', () => {
+    const title = 'Compte rendu — été 😀 <b> & Ω';
+    const d = makeDocumentEntry({ patientId: newPatientId(), title });
+    d.rim.slots.push({ name: 'x-accents', values: ['Médecin qualifié en médecine générale'] });
+    const template = rimObjectTemplate(d.rim);
+    expect(/[^\0-\x7f]/.test(template)).to.equal(false);
+    expect(template).to.include('&#233;t&#233; &#128512;');
+    const el = wrap(fillTemplate(template, { status: STATUS.approved }));
+    expect(child(child(el, NS.rim, 'Name')!, NS.rim, 'LocalizedString')!.attrs.value).to.equal(title);
+    const slot = childrenOf(el, NS.rim, 'Slot').find((s) => s.attrs.name === 'x-accents')!;
+    expect(slot.children[0]!.children[0]!.text).to.equal('Médecin qualifié en médecine générale');
+  });
+
+  it('writes a lone surrogate (no character at all) as U+FFFD', () => {
+    const d = makeDocumentEntry({ patientId: newPatientId(), title: 'a\ud800b' });
+    const el = wrap(rimObjectXml(d.rim, {}));
+    expect(child(child(el, NS.rim, 'Name')!, NS.rim, 'LocalizedString')!.attrs.value).to.equal('a\uFFFDb');
+  });
+
   it('writes an ObjectRef with the home community when given', () => {
     expect(wrap(objectRefXml('urn:uuid:x', 'urn:oid:1.2.3')).attrs).to.deep.equal({ id: 'urn:uuid:x', home: 'urn:oid:1.2.3' });
   });
