@@ -115,18 +115,45 @@ export function rimObjectTemplate(o: RimObject): string {
   );
 }
 
-/** The template completed with the registry's facts: the LeafClass XML of the object. */
-export function fillTemplate(template: string, facts: RegistryFacts = {}): string {
+/**
+ * The template's pieces once completed with the registry's facts, in order: the stretches of the
+ * template between placeholders and what each placeholder becomes. A scan by indexOf: this runs for
+ * every object of every LeafClass answer.
+ */
+function completedPieces(template: string, facts: RegistryFacts): string[] {
   const home = facts.home === undefined ? undefined : opt('home', facts.home);
-  let out = '';
+  const pieces: string[] = [];
   let at = 0;
-  // A scan by indexOf: this runs for every object of every LeafClass answer.
   for (let i = template.indexOf('\u0001'); i !== -1; i = template.indexOf('\u0001', at)) {
     const end = template.indexOf('\u0002', i);
-    out += template.slice(at, i) + fragment(template[i + 1]!, template.slice(i + 2, end), facts, home);
+    pieces.push(template.slice(at, i), fragment(template[i + 1]!, template.slice(i + 2, end), facts, home));
     at = end + 1;
   }
-  return at === 0 ? template : out + template.slice(at);
+  pieces.push(at === 0 ? template : template.slice(at));
+  return pieces;
+}
+
+/** The template completed with the registry's facts: the LeafClass XML of the object. */
+export function fillTemplate(template: string, facts: RegistryFacts = {}): string {
+  return completedPieces(template, facts).join('');
+}
+
+/**
+ * fillTemplate as UTF-8 bytes, written piece by piece into one buffer: no completed string is built
+ * (for a 155 KB answer that string and its encoding were the gateway's largest allocations). A template
+ * is ASCII (non-ASCII characters are written as references) and so is every fact written into it (attr
+ * escapes them too), so each piece is copied byte for byte. A template stored before templates were
+ * ASCII, whose UTF-8 is longer than its length, is encoded the general way.
+ */
+export function fillTemplateBytes(template: string, facts: RegistryFacts = {}): Buffer {
+  if (Buffer.byteLength(template, 'utf8') !== template.length) return Buffer.from(fillTemplate(template, facts), 'utf8');
+  const pieces = completedPieces(template, facts);
+  let size = 0;
+  for (const p of pieces) size += p.length;
+  const out = Buffer.allocUnsafe(size);
+  let at = 0;
+  for (const p of pieces) at += out.write(p, at, 'latin1');
+  return out;
 }
 
 function fragment(letter: string, fallback: string, facts: RegistryFacts, home: string | undefined): string {

@@ -6,9 +6,9 @@ import { NS, RESPONSE_STATUS } from '../ebrim/uuids.js';
 import { XdsError } from '../errors.js';
 import { filterQueryAnswer, queryPatientIds } from '../policy/query-filter.js';
 import { RegistryUnavailableError } from '../registry/db.js';
-import { leafClassXml, type ResultObject } from '../registry/stored-queries/execute.js';
+import { leafClassBytes, type ResultObject } from '../registry/stored-queries/execute.js';
 import { runStoredQuery, type StoredQueryAnswer } from '../registry/stored-queries/run.js';
-import type { XmlPieces } from '../xml/pieces.js';
+import type { XmlPiece, XmlPieces } from '../xml/pieces.js';
 import type { XmlElement } from '../xml/tree.js';
 
 /**
@@ -35,12 +35,13 @@ export async function registryStoredQuery(body: XmlElement, ctx: GatewayContext)
 }
 
 /**
- * The objects one after the other, one piece each: written out piece by piece, never joined into one
- * string (flattening the concatenation of a large answer cost five times its encoding).
+ * The objects one after the other, one piece each, LeafClass objects as bytes: written out piece by
+ * piece, never joined into one string (flattening the concatenation of a large answer cost five times
+ * its encoding).
  */
-function objectList(answer: StoredQueryAnswer): XmlPieces {
+function objectList(answer: StoredQueryAnswer): XmlPiece[] {
   if (answer.returnType === 'ObjectRef') return answer.objects.map((o) => objectRefXml(o.id, answer.home));
-  return answer.objects.map((o) => leafClassXml(o, registryFacts(o, answer)));
+  return answer.objects.map((o) => leafClassBytes(o, registryFacts(o, answer)));
 }
 
 function registryFacts(o: ResultObject, answer: StoredQueryAnswer): RegistryFacts {
@@ -55,7 +56,7 @@ function registryFacts(o: ResultObject, answer: StoredQueryAnswer): RegistryFact
 }
 
 /** The response: status and errors in the first piece (headOf), then the objects' pieces. */
-function adhocQueryResponse(errors: XdsError[], objects: XmlPieces): string | XmlPieces {
+function adhocQueryResponse(errors: XdsError[], objects: XmlPiece[]): string | XmlPieces {
   const status = errors.some((e) => e.severity === 'Error') ? RESPONSE_STATUS.failure : RESPONSE_STATUS.success;
   const head = `<query:AdhocQueryResponse xmlns:query="${NS.query}" xmlns:rim="${NS.rim}" xmlns:rs="${NS.rs}" status="${status}">` + registryErrorListXml(errors);
   if (!objects.length) return `${head}<rim:RegistryObjectList/></query:AdhocQueryResponse>`;

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { fillTemplate, objectRefXml, rimObjectTemplate, rimObjectXml } from '../../../src/ebrim/serialize.js';
+import { fillTemplate, fillTemplateBytes, objectRefXml, rimObjectTemplate, rimObjectXml } from '../../../src/ebrim/serialize.js';
 import { NS, STATUS } from '../../../src/ebrim/uuids.js';
 import { child, childrenOf, parseXml } from '../../../src/xml/tree.js';
 import { makeDocumentEntry, makeFolder, newPatientId } from '../factory.js';
@@ -42,7 +42,10 @@ describe('ebRIM serialization of registry objects', () => {
     const factSets = [{}, { status: STATUS.deprecated }, { status: STATUS.approved, lid: d.lid, versionName: '3' }, { home: 'urn:oid:9&9', lastUpdateTime: '20240301120000' }];
     for (const rim of [d.rim, makeFolder(newPatientId()).rim, withHome]) {
       const template = rimObjectTemplate(rim);
-      for (const facts of factSets) expect(fillTemplate(template, facts)).to.equal(rimObjectXml(rim, facts));
+      for (const facts of factSets) {
+        expect(fillTemplate(template, facts)).to.equal(rimObjectXml(rim, facts));
+        expect(fillTemplateBytes(template, facts).toString('utf8')).to.equal(rimObjectXml(rim, facts));
+      }
     }
     const el = wrap(fillTemplate(rimObjectTemplate(withHome), {}));
     expect(el.attrs.home).to.equal('urn:oid:1.2.3');
@@ -67,6 +70,15 @@ describe('ebRIM serialization of registry objects', () => {
     expect(child(child(el, NS.rim, 'Name')!, NS.rim, 'LocalizedString')!.attrs.value).to.equal(title);
     const slot = childrenOf(el, NS.rim, 'Slot').find((s) => s.attrs.name === 'x-accents')!;
     expect(slot.children[0]!.children[0]!.text).to.equal('Médecin qualifié en médecine générale');
+  });
+
+  it('completes a template stored before templates were ASCII into the same UTF-8 bytes', () => {
+    const d = makeDocumentEntry({ patientId: newPatientId(), title: 'Résultats' });
+    const legacy = rimObjectTemplate(d.rim).replaceAll('&#233;', 'é');
+    expect(legacy).to.include('Résultats');
+    const facts = { status: STATUS.deprecated, lid: d.lid, versionName: '2', home: 'urn:oid:1.2.3' };
+    expect(fillTemplateBytes(legacy, facts).equals(Buffer.from(fillTemplate(legacy, facts), 'utf8'))).to.equal(true);
+    expect(fillTemplateBytes(legacy, facts).toString('utf8')).to.include('value="Résultats"');
   });
 
   it('writes a lone surrogate (no character at all) as U+FFFD', () => {
