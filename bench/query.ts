@@ -1,11 +1,13 @@
 /**
  * ITI-18 benchmark (`npm run bench -- query`): seeds a PostgreSQL registry in its own schema with
- * BENCH_DOCUMENTS document entries (default 1,000,000; `--documents N` when run directly) by
- * INSERT ... SELECT generate_series, checks the query plans with EXPLAIN, then starts the gateway
+ * BENCH_DOCUMENTS document entries (default 1,000,000; `--documents N` when run directly) by the registry
+ * seed (src/registry/seed.ts, `npm run seed`), checks the query plans with EXPLAIN, then starts the gateway
  * on that schema and drives it over HTTP with 16 concurrent clients:
  *   find-documents  FindDocuments, patient + classCode + creationTime range, LeafClass (~20 entries)
  *   get-documents   GetDocuments by one uniqueId, LeafClass
- * and both again with one client (-c1), which shows the service time of one query.
+ * and both again with one client (-c1), which shows the service time of one query. Then, in the same run,
+ * the floors of FindDocuments at 16 clients (bench/support/floors.ts): its statement from pgbench, and from a
+ * bare HTTP server over `pg` that answers the stored templates as they are.
  * Figures go to bench/results/<date>-query.json. Set BENCH_KEEP_SCHEMA=1 to keep the seeded schema
  * (its name is printed) and BENCH_SCHEMA=<name> to reuse one.
  */
@@ -14,28 +16,28 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Agent, request } from 'undici';
-import { rimObjectTemplate } from '../src/ebrim/serialize.js';
-import { ASSOCIATION_TYPE, OBJECT_TYPE, STATUS } from '../src/ebrim/uuids.js';
+import { STATUS } from '../src/ebrim/uuids.js';
 import { openDb, type Db } from '../src/registry/db.js';
 import { migrate } from '../src/registry/migrate.js';
+import { DEFAULT_DOCUMENTS_PER_PATIENT, documentUniqueIdOf, patientIdOf, seedRegistry } from '../src/registry/seed.js';
 import { runStoredQuery } from '../src/registry/stored-queries/run.js';
 import type { AdhocQuery } from '../src/ebrim/query-request.js';
-import { makeDocumentEntry } from '../test/registry/factory.js';
 import { dropTestState, PG_URL, REDIS_URL } from '../test/support/gateway.js';
 import { buildIti18Request, queryList, queryString } from '../test/support/requests.js';
 import { drive, type LoadFigures } from './support/drive.js';
-import { PostgresProcesses, round, UsageSampler, type ProcessGroup } from './support/proc.js';
+import { hasPgbench, pgbench, startQueryFloor, type FloorServer, type PgbenchFigures } from './support/floors.js';
+import { PostgresProcesses, round, UsageSampler, withDescendants, type ProcessGroup } from './support/proc.js';
 import { startGatewayProcess, type GatewayProcess } from './support/gateway-process.js';
 
 const FIND_DOCUMENTS = 'urn:uuid:14d4debf-8f97-4251-9a74-a90016b0af0d';
 const GET_DOCUMENTS = 'urn:uuid:5c4f972b-d56b-40ac-a5fc-c8ca9b40b9d4';
 const CONCURRENCY = 16;
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 15);
-const DOCS_PER_PATIENT = 50;
-const BATCH = 100_000;
-const PATIENT_SUFFIX = '^^^&1.2.250.1.213.1.4.8&ISO';
 const CLASS_SCHEME = '1.2.250.1.213.1.1.4.1';
-/** The query window: creation times are spread over 2015-2024, the window covers 2018-2024 (70 %). */
+/**
+ * The query window: creation times are spread over 2015-2024, the window covers 2018-2024 (70 %); class 10 is
+ * 60 % of the seeded entries, so a patient's 50 entries give about 21.
+ */
 const FROM = '2018';
 const TO = '2025';
 
@@ -43,71 +45,29 @@ function documentCount(): number {
   const i = process.argv.indexOf('--documents');
   const raw = i >= 0 ? process.argv[i + 1] : process.env.BENCH_DOCUMENTS;
   const n = raw === undefined ? 1_000_000 : Number(raw);
-  if (!Number.isInteger(n) || n < DOCS_PER_PATIENT) throw new Error(`document count must be an integer >= ${DOCS_PER_PATIENT}, got '${raw}'`);
+  if (!Number.isInteger(n) || n < DEFAULT_DOCUMENTS_PER_PATIENT) throw new Error(`document count must be an integer >= ${DEFAULT_DOCUMENTS_PER_PATIENT}, got '${raw}'`);
   return n;
 }
 
-const patientOf = (k: number): string => `${1_000_000_000_000 + k}${PATIENT_SUFFIX}`;
-const uniqueIdOf = (i: number): string => `1.2.250.1.999.77.${i}`;
-
-/** A full DocumentEntry in its stored ebRIM form and as rendered at commit, with placeholders the seed SQL fills per row. */
-function rimTemplates(): { rim: string; xml: string } {
-  const d = makeDocumentEntry({ patientId: '@PID@', uniqueId: '@UID@', title: 'Compte rendu de biologie' });
-  return { rim: JSON.stringify(d.rim).replaceAll(d.id, '@ID@'), xml: rimObjectTemplate(d.rim).replaceAll(d.id, '@ID@') };
+async function seed(db: Db, n: number): Promise<number> {
+  const start = performance.now();
+  const { patients } = await seedRegistry(db, {
+    documents: n,
+    jobs: 2,
+    onProgress: (done, total) =>
+      process.stdout.write(`\rseeded ${done.toLocaleString('en')} / ${total.toLocaleString('en')} document entries (${((performance.now() - start) / 1000).toFixed(0)} s)`),
+  });
+  process.stdout.write('\n');
+  return patients;
 }
 
 /**
- * Row i (1-based) belongs to patient i mod P and is that patient's (i div P)-th document: the class
- * code follows that rank (6 in 10 are class 10), the creation time a multiplicative hash of i.
+ * patientIdOf(:k) (src/registry/seed.ts) as a pgbench SQL expression of its variable k: the INS-NIR of patient k
+ * with its key. Checked against patientIdOf before use.
  */
-const SEED_SQL = `
-with rows as (
-  select i,
-    'urn:uuid:' || md5('d' || i)::uuid as id,
-    '1.2.250.1.999.77.' || i as uid,
-    (1000000000000 + i % $3) || '${PATIENT_SUFFIX}' as pid,
-    (i / $3) % 10 as rank,
-    to_char(timestamp '2015-01-01' + make_interval(secs => (i::bigint * 2654435761) % 315360000), 'YYYYMMDDHH24MISS') as ct
-  from generate_series($1::int, $2::int) as g(i)
-), docs as (
-  insert into document_entries (entry_uuid, logical_id, version, unique_id, patient_id, status, object_type, mime_type, hash, size,
-    repository_unique_id, content_key, class_code, class_scheme, type_code, type_scheme, format_code, format_scheme,
-    practice_setting_code, practice_setting_scheme, healthcare_facility_type_code, healthcare_facility_type_scheme,
-    creation_time, service_start_time, service_stop_time, language_code, title, submission_set_uuid, rim, leaf_xml)
-  select id, id, 1, uid, pid, '${STATUS.approved}', '${OBJECT_TYPE.stableDocumentEntry}', 'text/xml', substr(md5(uid) || md5(id), 1, 40), 40000 + i % 9000,
-    '1.2.250.1.999.1.1.1', md5(uid) || md5(id),
-    (array['10','10','10','10','10','10','11','11','31','31'])[rank + 1], '${CLASS_SCHEME}',
-    (array['11502-2','11490-0','11502-2','18748-4','11502-2','11490-0','74207-2','74207-2','18748-4','18748-4'])[rank + 1], '2.16.840.1.113883.6.1',
-    'urn:ihe:lab:xd-lab:2008', '1.3.6.1.4.1.19376.1.2.3', 'ETABLISSEMENT', '1.2.250.1.213.1.1.4.9', 'SA01', '1.2.250.1.71.4.2.4',
-    ct, ct, ct, 'fr-FR', 'Compte rendu de biologie', 'urn:uuid:' || md5('s' || (i / 5))::uuid,
-    replace(replace(replace($4::text, '@ID@', id), '@UID@', uid), '@PID@', pid)::jsonb,
-    replace(replace(replace($5::text, '@ID@', id), '@UID@', uid), '@PID@', replace(pid, '&', '&amp;'))
-  from rows
-), codes as (
-  insert into document_entry_codes (entry_uuid, kind, code, scheme)
-  select id, 'confidentiality', 'N', '2.16.840.1.113883.5.25' from rows
-), members as (
-  insert into associations (entry_uuid, association_type, source_uuid, target_uuid, status, submission_set_uuid, rim)
-  select 'urn:uuid:' || md5('a' || i)::uuid, '${ASSOCIATION_TYPE.hasMember}', 'urn:uuid:' || md5('s' || (i / 5))::uuid, id, '${STATUS.approved}',
-    'urn:uuid:' || md5('s' || (i / 5))::uuid, '{}'::jsonb from rows
-)
-insert into document_entry_authors (entry_uuid, person, institutions, roles, specialties)
-select id, (800000000000 + i % 5000) || '^AUTEUR' || (i % 5000) || '^Test^^^Dr^^^&1.2.250.1.71.4.2.1&ISO', '{}', '{}', '{}' from rows`;
-
-async function seed(db: Db, n: number): Promise<number> {
-  const patients = Math.max(1, Math.floor(n / DOCS_PER_PATIENT));
-  const { rim, xml } = rimTemplates();
-  const start = performance.now();
-  for (let from = 1; from <= n; from += BATCH) {
-    const to = Math.min(n, from + BATCH - 1);
-    await db.query(SEED_SQL, [from, to, patients, rim, xml]);
-    process.stdout.write(`\rseeded ${to.toLocaleString('en')} / ${n.toLocaleString('en')} document entries (${((performance.now() - start) / 1000).toFixed(0)} s)`);
-  }
-  process.stdout.write('\n');
-  // As autovacuum leaves a live registry: visibility map set (index-only scans), hint bits written, statistics fresh.
-  await db.exec('vacuum analyze');
-  return patients;
-}
+const NIR13 =
+  '((1 + cast(:k as bigint) % 2) * 1000000000000 + ((1930 + (cast(:k as bigint) * 7919) % 85) % 100) * 10000000000 + (1 + (cast(:k as bigint) * 31) % 12) * 100000000 + cast(:k as bigint))';
+const PATIENT_ID_SQL = `cast(${NIR13} as text) || lpad(cast(97 - ${NIR13} % 97 as text), 2, '0') || '^^^&1.2.250.1.213.1.4.8&ISO'`;
 
 const findDocuments = (patientId: string): AdhocQuery['slots'] => [
   { name: '$XDSDocumentEntryPatientId', values: [queryString(patientId)] },
@@ -118,14 +78,14 @@ const findDocuments = (patientId: string): AdhocQuery['slots'] => [
 ];
 
 /** Runs a query through the real executor on a Db that EXPLAINs each statement instead; returns the plans. */
-async function explain(db: Db, query: AdhocQuery): Promise<{ sql: string; plan: string[]; seqScans: string[] }[]> {
-  const plans: { sql: string; plan: string[]; seqScans: string[] }[] = [];
+async function explain(db: Db, query: AdhocQuery): Promise<{ sql: string; params: unknown[]; plan: string[]; seqScans: string[] }[]> {
+  const plans: { sql: string; params: unknown[]; plan: string[]; seqScans: string[] }[] = [];
   const explaining: Db = {
     ...db,
     async query<T>(sql: string, params?: unknown[]): Promise<T[]> {
       const rows = await db.query<{ 'QUERY PLAN': string }>(`explain (analyze, buffers off) ${sql}`, params);
       const plan = rows.map((r) => r['QUERY PLAN']);
-      plans.push({ sql, plan, seqScans: plan.filter((l) => /Seq Scan on (document_entries|associations|document_entry_\w+)\b/.test(l)) });
+      plans.push({ sql, params: params ?? [], plan, seqScans: plan.filter((l) => /Seq Scan on (document_entries|associations|document_entry_\w+)\b/.test(l)) });
       return [];
     },
   };
@@ -199,19 +159,23 @@ async function main(): Promise<void> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'xdsgw-bench-query-'));
   const queuePrefix = `xdsgw-bench-${tag}`;
   let gateway: GatewayProcess | undefined;
+  let floor: FloorServer | undefined;
   let postgres: PostgresProcesses | undefined;
   const agent = new Agent({ connections: CONCURRENCY, pipelining: 1, keepAliveTimeout: 30_000 });
   try {
     await migrate(db);
-    const [{ count }] = (await db.query<{ count: number }>('select count(*)::int as count from document_entries')) as [{ count: number }];
+    const [{ count, registered }] = (await db.query<{ count: number; registered: number }>(
+      'select (select count(*) from document_entries)::int as count, (select count(*) from patients)::int as registered',
+    )) as [{ count: number; registered: number }];
     const seedStart = performance.now();
-    const patients = count >= n ? Math.floor(count / DOCS_PER_PATIENT) : await seed(db, n);
+    if (count >= n && registered === 0) throw new Error(`schema ${schema} was seeded before the registry seed registered its patients: seed a new one`);
+    const patients = count >= n ? registered : await seed(db, n);
     const seedSeconds = count >= n ? 0 : (performance.now() - seedStart) / 1000;
     console.log(`registry schema ${schema}: ${Math.max(count, n).toLocaleString('en')} document entries, ${patients.toLocaleString('en')} patients${seedSeconds ? `, seeded in ${seedSeconds.toFixed(0)} s` : ''}`);
 
     const plans = [
-      ...(await explain(db, { queryId: FIND_DOCUMENTS, returnType: 'LeafClass', slots: findDocuments(patientOf(7)) })),
-      ...(await explain(db, { queryId: GET_DOCUMENTS, returnType: 'LeafClass', slots: [{ name: '$XDSDocumentEntryUniqueId', values: [queryList(uniqueIdOf(12345))] }] })),
+      ...(await explain(db, { queryId: FIND_DOCUMENTS, returnType: 'LeafClass', slots: findDocuments(patientIdOf(7)) })),
+      ...(await explain(db, { queryId: GET_DOCUMENTS, returnType: 'LeafClass', slots: [{ name: '$XDSDocumentEntryUniqueId', values: [queryList(documentUniqueIdOf(12345))] }] })),
     ];
     for (const p of plans) console.log(`EXPLAIN ${p.sql}\n  ${p.plan.join('\n  ')}`);
     const seqScans = plans.flatMap((p) => p.seqScans);
@@ -233,18 +197,20 @@ async function main(): Promise<void> {
     };
     gateway = await startGatewayProcess(env, port);
     const gatewayPid = gateway.child.pid!;
-    postgres = new PostgresProcesses(databaseUrl, () => [gatewayPid]);
+    // GATEWAY_PROCESSES > 1: the gateway is its primary and the processes it forks.
+    const gatewayPids = (): number[] => withDescendants([gatewayPid]);
+    postgres = new PostgresProcesses(databaseUrl, gatewayPids);
     const groups: ProcessGroup[] = [
-      { name: 'gateway', pids: () => [gatewayPid] },
+      { name: 'gateway', pids: gatewayPids },
       { name: 'postgres', pids: () => postgres!.list() },
       { name: 'load', pids: () => [process.pid] },
     ];
     const url = `${gateway.base}/xds/iti18`;
-    const patientAt = (i: number): string => patientOf((i * 7919) % patients);
+    const patientAt = (i: number): string => patientIdOf((i * 7919) % patients);
     const findRequest = prebuilt(PREBUILT_REQUESTS, (i) =>
       buildIti18Request({ queryId: FIND_DOCUMENTS, params: Object.fromEntries(findDocuments(patientAt(i)).map((s) => [s.name, s.values[0]!])) }),
     );
-    const getRequest = prebuilt(PREBUILT_REQUESTS, (i) => buildIti18Request({ queryId: GET_DOCUMENTS, params: { $XDSDocumentEntryUniqueId: queryList(uniqueIdOf(1 + ((i * 104729) % n))) } }));
+    const getRequest = prebuilt(PREBUILT_REQUESTS, (i) => buildIti18Request({ queryId: GET_DOCUMENTS, params: { $XDSDocumentEntryUniqueId: queryList(documentUniqueIdOf(1 + ((i * 104729) % n))) } }));
     const find = (i: number) => postQuery(agent, url, findRequest(i));
     const get = (i: number) => postQuery(agent, url, getRequest(i));
 
@@ -264,12 +230,54 @@ async function main(): Promise<void> {
           `CPU ms/query: gateway ${f.cpuMsPerQuery.gateway}, postgres ${f.cpuMsPerQuery.postgres}, load client ${f.cpuMsPerQuery.load}`,
       );
     }
+    await gateway.stop();
+    gateway = undefined;
+
+    // The floors of FindDocuments, on the same data in the same run: what is left between them and the gateway is the gateway's own work.
+    const findPlan = plans[0]!;
+    const vary = findPlan.params.indexOf(patientIdOf(7));
+    floor = await startQueryFloor(
+      { sql: findPlan.sql, params: findPlan.params, vary, pattern: "(\\d{15})\\^\\^\\^&amp;", suffix: '^^^&1.2.250.1.213.1.4.8&ISO', connections: 16 },
+      env,
+      port + 1,
+    );
+    const floorPid = floor.child.pid!;
+    const floorPostgres = new PostgresProcesses(databaseUrl, () => [floorPid]);
+    const floorUrl = `${floor.base}/xds/iti18`;
+    const floorFigures = await measure('find-documents-floor-http', CONCURRENCY, SECONDS * 1000, (i) => postQuery(agent, floorUrl, findRequest(i)), [
+      { name: 'gateway', pids: () => [floorPid] },
+      { name: 'postgres', pids: () => floorPostgres.list() },
+      { name: 'load', pids: () => [process.pid] },
+    ]);
+    await floorPostgres.close();
+    await floor.stop();
+    floor = undefined;
+    figures.push(floorFigures);
+    console.log(
+      `find-documents floor, bare HTTP server over pg (16 clients): ${floorFigures.throughput.toFixed(0)} q/s, p50 ${floorFigures.latencyMs.p50.toFixed(1)} ms, p99 ${floorFigures.latencyMs.p99.toFixed(1)} ms, ` +
+        `${floorFigures.resultsPerQuery.toFixed(1)} entries/answer, errors ${floorFigures.errors}/${floorFigures.requests}; CPU ms/query: server ${floorFigures.cpuMsPerQuery.gateway}, postgres ${floorFigures.cpuMsPerQuery.postgres}, load client ${floorFigures.cpuMsPerQuery.load}`,
+    );
+    let pgbenchFloor: PgbenchFigures | undefined;
+    if (hasPgbench()) {
+      const [{ id }] = (await db.query<{ id: string }>(`select ${PATIENT_ID_SQL.replaceAll(':k', '7')} as id`)) as [{ id: string }];
+      if (id !== patientIdOf(7)) throw new Error(`PATIENT_ID_SQL gives ${id} for patient 7, patientIdOf gives ${patientIdOf(7)}`);
+      pgbenchFloor = pgbench({ databaseUrl, schema, sql: findPlan.sql, params: findPlan.params, varyIndex: vary, vary: PATIENT_ID_SQL, kMax: patients - 1, clients: CONCURRENCY, seconds: SECONDS });
+      console.log(`find-documents floor, PostgreSQL alone (pgbench, 16 clients): ${pgbenchFloor.throughput.toFixed(0)} q/s, latency average ${pgbenchFloor.latencyMsAverage.toFixed(1)} ms`);
+    } else {
+      console.log('find-documents floor, PostgreSQL alone: pgbench is not on this machine, skipped');
+    }
+    const gatewayFind = figures[0]!;
+    console.log(
+      `the gateway reaches ${((100 * gatewayFind.throughput) / floorFigures.throughput).toFixed(0)} % of the bare HTTP floor` +
+        (pgbenchFloor ? ` and ${((100 * gatewayFind.throughput) / pgbenchFloor.throughput).toFixed(0)} % of PostgreSQL alone` : ''),
+    );
+
     mkdirSync('bench/results', { recursive: true });
     const file = `bench/results/${new Date().toISOString().slice(0, 10)}-query.json`;
     writeFileSync(
       file,
       JSON.stringify(
-        { date: new Date().toISOString(), node: process.version, cpus: os.cpus().length, documents: Math.max(count, n), patients, seedSeconds, figures, plans: plans.map((p) => ({ sql: p.sql, plan: p.plan })) },
+        { date: new Date().toISOString(), node: process.version, cpus: os.cpus().length, documents: Math.max(count, n), patients, seedSeconds, figures, pgbenchFloor, plans: plans.map((p) => ({ sql: p.sql, plan: p.plan })) },
         null,
         2,
       ),
@@ -278,6 +286,7 @@ async function main(): Promise<void> {
   } finally {
     await postgres?.close();
     await gateway?.stop();
+    await floor?.stop();
     await agent.close();
     if (!keep) await db.exec(`drop schema if exists "${schema}" cascade`);
     else console.log(`kept schema ${schema}`);

@@ -1,0 +1,66 @@
+/**
+ * The floor of the ITI-18 benchmark: what this machine does for the same query without the gateway.
+ * A bare node:http server over a `pg` pool that takes the one varying value (patient id or uniqueId)
+ * out of the SOAP request with a regular expression, runs the gateway's own SQL with the gateway's
+ * parameters, and answers the stored LeafClass templates as they are, in the least envelope the load
+ * client accepts. No SOAP parsing, no stored-query code, no template filling, no audit, no Express:
+ * the gap between it and the gateway is what the gateway's own work costs.
+ *
+ * `node --import tsx bench/support/query-floor.ts PORT` with FLOOR_SPEC (JSON of FloorSpec), DATABASE_URL
+ * and DATABASE_SCHEMA in the environment; prints "listening" when ready.
+ */
+import http from 'node:http';
+import pg from 'pg';
+
+export interface FloorSpec {
+  /** The statement the gateway runs, with its parameters: `vary` is the index of the one taken from each request. */
+  sql: string;
+  params: unknown[];
+  vary: number;
+  /** Matches the varying value in the SOAP request (first group), to which `suffix` is added. */
+  pattern: string;
+  suffix: string;
+  /** Pool size, as the gateway's. */
+  connections: number;
+}
+
+const OPEN = Buffer.from('<query:AdhocQueryResponse status="urn:oasis:names:tc:ebxml-regrep:ResponseStatusType:Success"><rim:RegistryObjectList>');
+const CLOSE = Buffer.from('</rim:RegistryObjectList></query:AdhocQueryResponse>');
+
+function main(): void {
+  const port = Number(process.argv[2]);
+  if (!Number.isInteger(port) || port <= 0) throw new Error(`usage: query-floor.ts PORT (got '${process.argv[2]}')`);
+  const spec = JSON.parse(process.env.FLOOR_SPEC ?? '') as FloorSpec;
+  const pattern = new RegExp(spec.pattern);
+  const pool = new pg.Pool({
+    connectionString: process.env.DATABASE_URL,
+    max: spec.connections,
+    options: `-c search_path=${process.env.DATABASE_SCHEMA}`,
+  });
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const value = pattern.exec(Buffer.concat(chunks).toString('utf8'))?.[1];
+      if (value === undefined) {
+        res.writeHead(400).end();
+        return;
+      }
+      const params = spec.params.map((p, i) => (i === spec.vary ? value + spec.suffix : p));
+      pool.query<{ leaf_xml: string }>({ name: 'floor', text: spec.sql, values: params }).then(
+        (r) => {
+          res.writeHead(200, { 'content-type': 'application/soap+xml; charset=utf-8' });
+          res.end(Buffer.concat([OPEN, ...r.rows.map((row) => Buffer.from(row.leaf_xml, 'utf8')), CLOSE]));
+        },
+        (err: Error) => res.writeHead(500).end(err.message),
+      );
+    });
+  });
+  server.listen(port, '127.0.0.1', () => console.log('listening'));
+  process.on('SIGTERM', () => {
+    server.close();
+    void pool.end().then(() => process.exit(0));
+  });
+}
+
+main();
