@@ -139,21 +139,43 @@ export function fillTemplate(template: string, facts: RegistryFacts = {}): strin
 }
 
 /**
- * fillTemplate as UTF-8 bytes, written piece by piece into one buffer: no completed string is built
- * (for a 155 KB answer that string and its encoding were the gateway's largest allocations). A template
- * is ASCII (non-ASCII characters are written as references) and so is every fact written into it (attr
- * escapes them too), so each piece is copied byte for byte. A template stored before templates were
- * ASCII, whose UTF-8 is longer than its length, is encoded the general way.
+ * LeafClass objects written one after the other as UTF-8 bytes, into one buffer allocated once the
+ * whole answer is known: no completed string is built (for a 155 KB answer that string and its
+ * encoding were the gateway's largest allocations). A template is ASCII (non-ASCII characters are
+ * written as references) and so is every fact written into it (attr escapes them too), so its pieces
+ * are copied byte for byte; a template stored before templates were ASCII (its UTF-8 is longer than
+ * its length) and XML rendered from `rim` are encoded the general way.
  */
-export function fillTemplateBytes(template: string, facts: RegistryFacts = {}): Buffer {
-  if (Buffer.byteLength(template, 'utf8') !== template.length) return Buffer.from(fillTemplate(template, facts), 'utf8');
-  const pieces = completedPieces(template, facts);
-  let size = 0;
-  for (const p of pieces) size += p.length;
-  const out = Buffer.allocUnsafe(size);
-  let at = 0;
-  for (const p of pieces) at += out.write(p, at, 'latin1');
-  return out;
+export class LeafClassWriter {
+  private readonly pieces: string[] = [];
+  /** Per piece: ASCII, copied byte for byte, or any text, encoded. */
+  private readonly ascii: boolean[] = [];
+
+  /** The template completed with the registry's facts (fillTemplate). */
+  template(template: string, facts: RegistryFacts = {}): this {
+    if (Buffer.byteLength(template, 'utf8') !== template.length) return this.xml(fillTemplate(template, facts));
+    for (const p of completedPieces(template, facts)) {
+      this.pieces.push(p);
+      this.ascii.push(true);
+    }
+    return this;
+  }
+
+  /** XML of any characters. */
+  xml(xml: string): this {
+    this.pieces.push(xml);
+    this.ascii.push(false);
+    return this;
+  }
+
+  bytes(): Buffer {
+    let size = 0;
+    for (const [i, p] of this.pieces.entries()) size += this.ascii[i] ? p.length : Buffer.byteLength(p, 'utf8');
+    const out = Buffer.allocUnsafe(size);
+    let at = 0;
+    for (const [i, p] of this.pieces.entries()) at += out.write(p, at, this.ascii[i] ? 'latin1' : 'utf8');
+    return out;
+  }
 }
 
 function fragment(letter: string, fallback: string, facts: RegistryFacts, home: string | undefined): string {

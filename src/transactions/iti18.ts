@@ -1,12 +1,12 @@
 import type { GatewayContext } from '../context.js';
 import { parseAdhocQueryRequest } from '../ebrim/query-request.js';
 import { registryErrorListXml } from '../ebrim/response.js';
-import { objectRefXml, type RegistryFacts } from '../ebrim/serialize.js';
+import { LeafClassWriter, objectRefXml, type RegistryFacts } from '../ebrim/serialize.js';
 import { NS, RESPONSE_STATUS } from '../ebrim/uuids.js';
 import { XdsError } from '../errors.js';
 import { filterQueryAnswer, queryPatientIds } from '../policy/query-filter.js';
 import { RegistryUnavailableError } from '../registry/db.js';
-import { leafClassBytes, type ResultObject } from '../registry/stored-queries/execute.js';
+import { writeLeafClass, type ResultObject } from '../registry/stored-queries/execute.js';
 import { runStoredQuery, type StoredQueryAnswer } from '../registry/stored-queries/run.js';
 import type { XmlPiece, XmlPieces } from '../xml/pieces.js';
 import type { XmlElement } from '../xml/tree.js';
@@ -35,13 +35,15 @@ export async function registryStoredQuery(body: XmlElement, ctx: GatewayContext)
 }
 
 /**
- * The objects one after the other, one piece each, LeafClass objects as bytes: written out piece by
- * piece, never joined into one string (flattening the concatenation of a large answer cost five times
- * its encoding).
+ * The objects one after the other: ObjectRefs one piece each, LeafClass objects as one buffer of bytes,
+ * never joined into one string (flattening the concatenation of a large answer cost five times its
+ * encoding).
  */
 function objectList(answer: StoredQueryAnswer): XmlPiece[] {
   if (answer.returnType === 'ObjectRef') return answer.objects.map((o) => objectRefXml(o.id, answer.home));
-  return answer.objects.map((o) => leafClassBytes(o, registryFacts(o, answer)));
+  const out = new LeafClassWriter();
+  for (const o of answer.objects) writeLeafClass(out, o, registryFacts(o, answer));
+  return [out.bytes()];
 }
 
 function registryFacts(o: ResultObject, answer: StoredQueryAnswer): RegistryFacts {

@@ -1,6 +1,6 @@
 import type { RimObject } from '../../ebrim/model.js';
 import type { ReturnType } from '../../ebrim/query-request.js';
-import { fillTemplate, fillTemplateBytes, rimObjectXml, type RegistryFacts } from '../../ebrim/serialize.js';
+import { fillTemplate, rimObjectXml, type LeafClassWriter, type RegistryFacts } from '../../ebrim/serialize.js';
 import { ASSOCIATION_TYPE } from '../../ebrim/uuids.js';
 import { XdsError } from '../../errors.js';
 import type { Db } from '../db.js';
@@ -33,9 +33,10 @@ export function leafClassXml(o: ResultObject, facts: RegistryFacts): string {
   return o.leafXml !== undefined ? fillTemplate(o.leafXml, facts) : rimObjectXml(o.rim!, facts);
 }
 
-/** leafClassXml as UTF-8 bytes, the form an answer is written in. */
-export function leafClassBytes(o: ResultObject, facts: RegistryFacts): Buffer {
-  return o.leafXml !== undefined ? fillTemplateBytes(o.leafXml, facts) : Buffer.from(rimObjectXml(o.rim!, facts), 'utf8');
+/** leafClassXml written as bytes, the form an answer is written in. */
+export function writeLeafClass(out: LeafClassWriter, o: ResultObject, facts: RegistryFacts): void {
+  if (o.leafXml !== undefined) out.template(o.leafXml, facts);
+  else out.xml(rimObjectXml(o.rim!, facts));
 }
 
 export interface ExecuteOptions {

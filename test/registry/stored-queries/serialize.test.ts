@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { fillTemplate, fillTemplateBytes, objectRefXml, rimObjectTemplate, rimObjectXml } from '../../../src/ebrim/serialize.js';
+import { fillTemplate, LeafClassWriter, objectRefXml, rimObjectTemplate, rimObjectXml } from '../../../src/ebrim/serialize.js';
 import { NS, STATUS } from '../../../src/ebrim/uuids.js';
 import { child, childrenOf, parseXml } from '../../../src/xml/tree.js';
 import { makeDocumentEntry, makeFolder, newPatientId } from '../factory.js';
@@ -44,7 +44,7 @@ describe('ebRIM serialization of registry objects', () => {
       const template = rimObjectTemplate(rim);
       for (const facts of factSets) {
         expect(fillTemplate(template, facts)).to.equal(rimObjectXml(rim, facts));
-        expect(fillTemplateBytes(template, facts).toString('utf8')).to.equal(rimObjectXml(rim, facts));
+        expect(new LeafClassWriter().template(template, facts).bytes().toString('utf8')).to.equal(rimObjectXml(rim, facts));
       }
     }
     const el = wrap(fillTemplate(rimObjectTemplate(withHome), {}));
@@ -77,8 +77,18 @@ describe('ebRIM serialization of registry objects', () => {
     const legacy = rimObjectTemplate(d.rim).replaceAll('&#233;', 'é');
     expect(legacy).to.include('Résultats');
     const facts = { status: STATUS.deprecated, lid: d.lid, versionName: '2', home: 'urn:oid:1.2.3' };
-    expect(fillTemplateBytes(legacy, facts).equals(Buffer.from(fillTemplate(legacy, facts), 'utf8'))).to.equal(true);
-    expect(fillTemplateBytes(legacy, facts).toString('utf8')).to.include('value="Résultats"');
+    const bytes = new LeafClassWriter().template(legacy, facts).bytes();
+    expect(bytes.equals(Buffer.from(fillTemplate(legacy, facts), 'utf8'))).to.equal(true);
+    expect(bytes.toString('utf8')).to.include('value="Résultats"');
+  });
+
+  it('writes several objects, templates and rendered XML, one after the other into one buffer', () => {
+    const a = makeDocumentEntry({ patientId: newPatientId(), title: 'été' });
+    const b = makeDocumentEntry({ patientId: newPatientId(), title: 'hiver' });
+    const legacy = rimObjectTemplate(b.rim).replaceAll('hiver', 'hivèr');
+    const facts = { status: STATUS.approved };
+    const bytes = new LeafClassWriter().template(rimObjectTemplate(a.rim), facts).xml(rimObjectXml(b.rim, facts)).template(legacy, facts).bytes();
+    expect(bytes.toString('utf8')).to.equal(rimObjectXml(a.rim, facts) + rimObjectXml(b.rim, facts) + fillTemplate(legacy, facts));
   });
 
   it('writes a lone surrogate (no character at all) as U+FFFD', () => {
