@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { ConfigError, loadConfig, type Config } from '../config.js';
 import { isDtm } from '../ebrim/dtm.js';
 import { EXIT, CliError, localFileError, usageError } from './exit.js';
 import { GatewayClient } from './client.js';
@@ -119,3 +120,13 @@ export function printJson(value: unknown): void {
 }
 
 export { CliError, EXIT };
+
+/** The gateway's configuration from the environment, for an offline command: a bad setting is a usage error. */
+export function configOrUsageError(env: NodeJS.ProcessEnv): Config {
+  try {
+    return loadConfig(env);
+  } catch (err) {
+    if (err instanceof ConfigError) throw usageError(err.message);
+    throw err;
+  }
+}

@@ -7,11 +7,10 @@
  */
 import os from 'node:os';
 import path from 'node:path';
-import { ConfigError, loadConfig } from '../config.js';
 import { openDb, RegistryUnavailableError, type Db } from '../registry/db.js';
 import { migrate } from '../registry/migrate.js';
 import { defaultPatients, MAX_DOCUMENTS, MAX_PATIENTS, RegistryNotEmptyError, seedRegistry, type SeedSummary } from '../registry/seed.js';
-import { parseCommandArgs, positiveInteger } from './args.js';
+import { configOrUsageError, parseCommandArgs, positiveInteger } from './args.js';
 import { CliError, EXIT, exitWhenFlushed, usageError, type ExitCode } from './exit.js';
 import { duration } from './progress.js';
 
@@ -52,13 +51,7 @@ function command(argv: string[]): SeedCommand | undefined {
   const documents = positiveInteger('documents', values.documents, 0, MAX_DOCUMENTS);
   const patients = positiveInteger('patients', values.patients, defaultPatients(documents), MAX_PATIENTS);
   if (patients > documents) throw usageError(`--patients (${patients}) must not exceed --documents (${documents}): every patient has a document`);
-  let config;
-  try {
-    config = loadConfig(process.env);
-  } catch (err) {
-    if (err instanceof ConfigError) throw usageError(err.message);
-    throw err;
-  }
+  const config = configOrUsageError(process.env);
   const schema = values.schema ?? config.databaseSchema;
   if (!SCHEMA_NAME.test(schema)) throw usageError(`--schema must be a lower-case SQL identifier (letters, digits, _), not '${schema}'`);
   const databaseUrl = values['database-url'] ?? config.databaseUrl;

@@ -17,6 +17,7 @@ import type { RimClassification, RimExternalIdentifier, RimObject, RimSlot } fro
 import { rimObjectTemplate } from '../ebrim/serialize.js';
 import { ASSOCIATION_TYPE, CLASSIFICATION_NODE, DOCUMENT_ENTRY_SCHEME, OBJECT_TYPE, STATUS, SUBMISSION_SET_SCHEME } from '../ebrim/uuids.js';
 import { CONSENT_CHANNELS } from '../policy/records.js';
+import { seededRandom } from '../random.js';
 import type { Db } from './db.js';
 
 export const DEFAULT_DOCUMENTS_PER_PATIENT = 50;
@@ -329,18 +330,6 @@ const PATIENT_MALE_NAMES = MALE_NAMES.map(insName);
 
 // Professionals and institutions, drawn once by a seeded generator.
 
-/** mulberry32: a small deterministic generator, so that the variants and professionals never change. */
-function generator(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const pick = <T>(random: () => number, list: readonly T[]): T => list[Math.floor(random() * list.length)]!;
 
 /** "de Nîmes", "d'Angers". */
@@ -614,7 +603,7 @@ interface Pool {
 
 /** Professionals by (specialty, place), each pool sized by the share of the entries it writes; at least 20 per pool. */
 function professionals(specs: VariantSpec[]): { pools: Map<string, Pool>; list: Professional[] } {
-  const random = generator(0x5eed);
+  const random = seededRandom(0x5eed);
   let serial = 0;
   const next = () => ++serial;
   const institutions = new Map(Object.keys(PLACES).map((p) => [p, institutionsOf(p as Place, random, next)]));

@@ -1,5 +1,5 @@
 import { DOMParser, XMLSerializer, type Document, type Element } from '@xmldom/xmldom';
-import { seededRandom } from '../support/random.js';
+import { seededRandom } from '../../src/random.js';
 
 /** The ways a document is broken, each one a class of schema error the CDA schemas must catch. */
 export const MUTATION_KINDS = [

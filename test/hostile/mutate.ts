@@ -1,4 +1,4 @@
-import { seededRandom } from '../support/random.js';
+import { seededRandom } from '../../src/random.js';
 
 export interface Message {
   contentType: string;

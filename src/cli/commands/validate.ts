@@ -1,7 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { CdaValidator, formatIssue, type CdaReport } from '../../cda/validate-document.js';
-import { ConfigError, loadConfig } from '../../config.js';
-import { parseCommandArgs, printJson, resolveUserPath } from '../args.js';
+import { configOrUsageError, parseCommandArgs, printJson, resolveUserPath } from '../args.js';
 import { EXIT, usageError, type ExitCode } from '../exit.js';
 
 export const VALIDATE_USAGE = `usage: xdsgw validate FILE... [--json]
@@ -16,13 +15,7 @@ export interface ValidationInput {
 
 /** Validates each file and prints `VALID file (type)` or `INVALID file` and its problems (or a JSON report); 1 when any is invalid. */
 export async function validateFiles(files: ValidationInput[], json: boolean): Promise<ExitCode> {
-  let config;
-  try {
-    config = loadConfig(process.env);
-  } catch (err) {
-    if (err instanceof ConfigError) throw usageError(err.message);
-    throw err;
-  }
+  const config = configOrUsageError(process.env);
   const validator = await CdaValidator.load({ schemaDir: config.cdaSchemaDir, schemaRoot: config.cdaSchemaRoot, unknownType: config.cdaUnknownType });
   let invalid = 0;
   const reports: { file: string; valid: boolean; type?: string; issues: CdaReport['issues'] }[] = [];

@@ -1,6 +1,7 @@
 /**
- * mulberry32: a tiny seeded generator, so that the same seed gives the same broken documents or fuzz
- * cases on every run (a failing case is replayed from its seed).
+ * mulberry32: a tiny seeded generator, so that the same seed always gives the same sequence: the same
+ * seeded registry (src/registry/seed.ts), the same broken documents and fuzz cases in the tests (a
+ * failing case is replayed from its seed).
  */
 export function seededRandom(seed: number): () => number {
   let a = seed >>> 0;
