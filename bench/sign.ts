@@ -14,6 +14,7 @@ import { loadConfig } from '../src/config.js';
 import { hashBytes } from '../src/content/store.js';
 import { parseProvideAndRegister } from '../src/ebrim/parse.js';
 import { createLogger } from '../src/log.js';
+import { analyzeRegistry } from '../src/registry/migrate.js';
 import { createDsgSignature } from '../src/signature/sign.js';
 import { gatewaySignerOf, withGatewaySignature } from '../src/signature/submission.js';
 import { parseEnvelope } from '../src/soap/envelope.js';
@@ -93,7 +94,7 @@ async function iti41Latencies(document: (patientId: string) => Buffer): Promise<
         if (submissionResult(reply).status !== 'Success') throw new Error(`ITI-41 failed during warm-up: ${reply.text.slice(0, 300)}`);
       }
     }
-    await Promise.all([on.backends.db.exec('analyze'), off.backends.db.exec('analyze')]);
+    await Promise.all([analyzeRegistry(on.backends.db), analyzeRegistry(off.backends.db)]);
     for (let i = 0; i < SUBMISSIONS + 20; i++) {
       for (const [name, gw] of i % 2 ? ([['on', on], ['off', off]] as const) : ([['off', off], ['on', on]] as const)) {
         const req = buildIti41Request({ patientId: patient, documents: [{ bytes: document(patient) }] }, 'mtom');

@@ -56,3 +56,12 @@ export async function migrate(db: Db, migrations?: Migration[]): Promise<{ appli
   }
   return { applied };
 }
+
+/**
+ * ANALYZE of the registry's own tables (those of the schema the Db works in), as autovacuum would: a bare
+ * ANALYZE reads every schema of the database, however large and whoever owns it.
+ */
+export async function analyzeRegistry(db: Db): Promise<void> {
+  const tables = await db.query<{ name: string }>('select tablename as name from pg_tables where schemaname = current_schema()');
+  if (tables.length) await db.exec(`analyze ${tables.map((t) => `"${t.name.replaceAll('"', '""')}"`).join(', ')}`);
+}

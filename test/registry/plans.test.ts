@@ -3,7 +3,7 @@ import type { AdhocQuery } from '../../src/ebrim/query-request.js';
 import { ASSOCIATION_TYPE, STATUS } from '../../src/ebrim/uuids.js';
 import { signedDocuments } from '../../src/policy/records.js';
 import type { Db } from '../../src/registry/db.js';
-import { migrate } from '../../src/registry/migrate.js';
+import { analyzeRegistry, migrate } from '../../src/registry/migrate.js';
 import { Registry } from '../../src/registry/registry.js';
 import { STORED_QUERIES } from '../../src/registry/stored-queries/definitions.js';
 import { runStoredQuery } from '../../src/registry/stored-queries/run.js';
@@ -56,7 +56,7 @@ describe('query plans: no registry read scans a whole table (PostgreSQL)', funct
     const registry = new Registry(t.db);
     await registry.registerPatient(patientId);
     await registry.commitSubmission({ submissionId: newSubmissionId(), metadata: s.metadata, stored: s.stored });
-    await t.db.exec('analyze');
+    await analyzeRegistry(t.db);
   });
   after(async () => {
     await t?.cleanup();
