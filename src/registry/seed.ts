@@ -91,7 +91,7 @@ const SPECIALTIES = {
   SM40: 'Pédiatrie',
   SM41: 'Pneumologie',
   SM44: 'Radio-diagnostic',
-  SM47: 'Rhumatologie',
+  SM48: 'Rhumatologie',
 } as const;
 type Specialty = keyof typeof SPECIALTIES;
 
@@ -192,7 +192,7 @@ export const DOCUMENT_KINDS: DocumentKind[] = [
     flavours: [
       { fullTitle: 'Compte rendu de consultation de cardiologie', specialty: 'SM04' },
       { fullTitle: 'Compte rendu de consultation de dermatologie', specialty: 'SM15' },
-      { fullTitle: 'Compte rendu de consultation de rhumatologie', specialty: 'SM47' },
+      { fullTitle: 'Compte rendu de consultation de rhumatologie', specialty: 'SM48' },
       { fullTitle: 'Compte rendu de consultation de pneumologie', specialty: 'SM41' },
       { fullTitle: 'Compte rendu de consultation de neurologie', specialty: 'SM32' },
       { fullTitle: "Compte rendu de consultation d'hépato-gastro-entérologie", specialty: 'SM24' },

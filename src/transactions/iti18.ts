@@ -41,6 +41,7 @@ export async function registryStoredQuery(body: XmlElement, ctx: GatewayContext)
  */
 function objectList(answer: StoredQueryAnswer): XmlPiece[] {
   if (answer.returnType === 'ObjectRef') return answer.objects.map((o) => objectRefXml(o.id, answer.home));
+  if (!answer.objects.length) return [];
   const out = new LeafClassWriter();
   for (const o of answer.objects) writeLeafClass(out, o, registryFacts(o, answer));
   return [out.bytes()];

@@ -121,6 +121,10 @@ forEachRegistryMode((mode) => {
           const response = /<query:AdhocQueryResponse[\s\S]*<\/query:AdhocQueryResponse>/.exec(reply.text)![0];
           expect(validator.validate(Buffer.from(response)), returnType).to.deep.equal([]);
         }
+        const none = await gw.post('/xds/iti18', buildIti18Request({ queryId: GET_DOCUMENTS, params: { $XDSDocumentEntryUniqueId: queryList('1.2.3.4.5.404') } }));
+        const empty = /<query:AdhocQueryResponse[\s\S]*<\/query:AdhocQueryResponse>/.exec(none.text)![0];
+        expect(empty).to.include('<rim:RegistryObjectList/>');
+        expect(validator.validate(Buffer.from(empty))).to.deep.equal([]);
         const failure = await gw.post('/xds/iti18', buildIti18Request({ queryId: GET_DOCUMENTS, params: {} }));
         expect(validator.validate(Buffer.from(/<query:AdhocQueryResponse[\s\S]*<\/query:AdhocQueryResponse>/.exec(failure.text)![0]))).to.deep.equal([]);
       } finally {
