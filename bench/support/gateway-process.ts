@@ -10,9 +10,12 @@ export interface GatewayProcess {
 /** Extra node options of the gateway and worker processes, e.g. `--cpu-prof --cpu-prof-dir=prof` (not allowed in NODE_OPTIONS). */
 const nodeArgs = (): string[] => (process.env.BENCH_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
 
+/** The gateway's own node options, as `npm start` (package.json) and the Docker image (Dockerfile) give them. */
+const GATEWAY_NODE_ARGS = ['--max-semi-space-size=64'];
+
 /** The gateway as `npm start` runs it, in its own process, so that its CPU is apart from the load generator's. */
 export async function startGatewayProcess(env: NodeJS.ProcessEnv, port: number, readyTimeoutMs = 60_000): Promise<GatewayProcess> {
-  const child = spawn(process.execPath, [...nodeArgs(), '--import', 'tsx', 'src/main.ts'], { env: { ...env, PORT: String(port) }, stdio: ['ignore', 'ignore', 'inherit'] });
+  const child = spawn(process.execPath, [...GATEWAY_NODE_ARGS, ...nodeArgs(), '--import', 'tsx', 'src/main.ts'], { env: { ...env, PORT: String(port) }, stdio: ['ignore', 'ignore', 'inherit'] });
   const base = `http://127.0.0.1:${port}`;
   const stop = async (): Promise<void> => {
     if (child.exitCode !== null || child.signalCode !== null) return;
