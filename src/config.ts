@@ -108,7 +108,8 @@ export interface Config {
 
 export class ConfigError extends Error {}
 
-const INS_NIR_OID = '1.2.250.1.213.1.4.8';
+/** The INS-NIR assigning authority: the national patient identifier (XDS_PATIENT_AUTHORITY by default). */
+export const INS_NIR_OID = '1.2.250.1.213.1.4.8';
 
 function int(env: NodeJS.ProcessEnv, name: string, def: number, min = 0): number {
   const raw = env[name];

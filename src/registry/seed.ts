@@ -17,6 +17,7 @@ import type { RimClassification, RimExternalIdentifier, RimObject, RimSlot } fro
 import { rimObjectTemplate } from '../ebrim/serialize.js';
 import { ASSOCIATION_TYPE, CLASSIFICATION_NODE, DOCUMENT_ENTRY_SCHEME, OBJECT_TYPE, STATUS, SUBMISSION_SET_SCHEME } from '../ebrim/uuids.js';
 import { CONSENT_CHANNELS } from '../policy/records.js';
+import { INS_NIR_OID } from '../config.js';
 import { seededRandom } from '../random.js';
 import type { Db } from './db.js';
 
@@ -27,7 +28,6 @@ export const DEFAULT_REPOSITORY_UNIQUE_ID = '1.2.250.1.999.1.1.1';
 export const MAX_PATIENTS = 99_999_999;
 export const MAX_DOCUMENTS = 1_000_000_000;
 
-const INS_NIR = '1.2.250.1.213.1.4.8';
 const DOCUMENT_UNIQUE_ID_ROOT = '1.2.250.1.999.77';
 const SUBMISSION_SET_UNIQUE_ID_ROOT = '1.2.250.1.999.78';
 const SOURCE_ID_ROOT = '1.2.250.1.999.79';
@@ -46,7 +46,7 @@ function patientFacts(p: number): { sex: 1 | 2; year: number; month: number; day
 export function patientIdOf(p: number): string {
   const { sex, year, month } = patientFacts(p);
   const nir = sex * 1e12 + (year % 100) * 1e10 + month * 1e8 + p;
-  return `${nir}${String(97 - (nir % 97)).padStart(2, '0')}^^^&${INS_NIR}&ISO`;
+  return `${nir}${String(97 - (nir % 97)).padStart(2, '0')}^^^&${INS_NIR_OID}&ISO`;
 }
 
 // The nomenclatures: document kinds as the CI-SIS defines them (cda-templates/, samples/xds), specialties,
@@ -779,8 +779,8 @@ filled as materialized (
     left(md5('s' || t.first_i)::uuid::text, 34) as s,
     '${DOCUMENT_UNIQUE_ID_ROOT}.' || t.i as unique_id,
     '${SUBMISSION_SET_UNIQUE_ID_ROOT}.' || t.first_i as set_unique_id,
-    t.nir13 || lpad((97 - t.nir13 % 97)::text, 2, '0') || '^^^&${INS_NIR}&ISO' as pid,
-    t.nir13 || lpad((97 - t.nir13 % 97)::text, 2, '0') || '^^^&amp;${INS_NIR}&amp;ISO' as pid_xml,
+    t.nir13 || lpad((97 - t.nir13 % 97)::text, 2, '0') || '^^^&${INS_NIR_OID}&ISO' as pid,
+    t.nir13 || lpad((97 - t.nir13 % 97)::text, 2, '0') || '^^^&amp;${INS_NIR_OID}&amp;ISO' as pid_xml,
     ($6::text[])[1 + (t.p * 13) % cardinality($6::text[])] || '^' ||
       case when t.sex = 1 then ($8::text[])[1 + (t.p / 2 * 7) % cardinality($8::text[])] else ($7::text[])[1 + (t.p / 2 * 7) % cardinality($7::text[])] end
       || '^^^^^L' as pid5,
