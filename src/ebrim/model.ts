@@ -181,10 +181,11 @@ export interface StoredDocument {
   size: number;
   mimeType: string;
   /**
-   * The bytes, base64, of a document the registry keeps itself (inline_content, written by the commit)
-   * instead of the content store: the gateway's own DSG signature. Absent for every submitted document.
+   * The bytes of a document the registry keeps itself (inline_content, written by the commit) instead of
+   * the content store: the gateway's own DSG signature, made by the worker at commit (never in a job).
+   * Absent for every submitted document.
    */
-  inline?: string;
+  inline?: Buffer;
 }
 
 export const slotValues = (slots: RimSlot[], name: string): string[] =>

@@ -56,16 +56,14 @@ export function startWorkers(deps: WorkerDeps): Workers {
 }
 
 /**
- * The repository step: every document's blob is in the content store with its size (inline bytes, the
- * gateway's own signature, come with the job and are written by the commit). The gateway wrote,
+ * The repository step: every document's blob is in the content store with its size. The gateway wrote,
  * fsynced and hashed the bytes before enqueueing; this proves that they are still there (a worker on
  * another machine sees the shared volume) without reading them again.
  */
 async function missingBytes(job: Job<IndexJobData>, deps: WorkerDeps): Promise<XdsError[]> {
   const missing: XdsError[] = [];
   for (const doc of job.data.stored) {
-    // Inline bytes travel in the job and are written by the commit itself.
-    if (doc.inline === undefined && !(await deps.content.hasBlob(doc.contentKey, doc.size))) {
+    if (!(await deps.content.hasBlob(doc.contentKey, doc.size))) {
       missing.push(new XdsError('XDSRepositoryError', `the stored bytes of document ${doc.uniqueId} are missing from the content store`, doc.uniqueId));
     }
   }

@@ -142,7 +142,7 @@ function documentRow(d: DocumentEntry, stored: StoredDocument | undefined, hash:
     submission_set_uuid: submissionSetUuid,
     rim: d.rim,
     leaf_xml: rimObjectTemplate(d.rim),
-    inline_content: stored?.inline === undefined ? null : `\\x${Buffer.from(stored.inline, 'base64').toString('hex')}`,
+    inline_content: stored?.inline === undefined ? null : `\\x${stored.inline.toString('hex')}`,
   };
 }
 

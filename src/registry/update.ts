@@ -3,7 +3,7 @@ import { slotValue } from '../ebrim/model.js';
 import { ASSOCIATION_TYPE, STATUS } from '../ebrim/uuids.js';
 import { XdsError, XdsFailure } from '../errors.js';
 import { checkAgainstRegistry } from './checks.js';
-import type { Db } from './db.js';
+import { asBuffer, type Db } from './db.js';
 import { dtmNow, insertSubmission } from './insert.js';
 import { applyLifecycle, ConcurrentLifecycleChange, lookupObjects } from './lifecycle.js';
 
@@ -107,7 +107,7 @@ async function planVersions(tx: Db, metadata: SubmissionMetadata, errors: XdsErr
     if (previous.content_key) {
       const stored: StoredDocument = { entryId: d.id, uniqueId: d.uniqueId, contentKey: previous.content_key, sha1: previous.hash ?? '', size: Number(previous.size ?? 0), mimeType: d.mimeType };
       // Bytes the registry keeps itself go with the new version.
-      if (previous.inline_content) stored.inline = Buffer.from(previous.inline_content).toString('base64');
+      if (previous.inline_content) stored.inline = asBuffer(previous.inline_content);
       plan.stored.push(stored);
     }
   }

@@ -63,7 +63,7 @@ export function withGatewaySignature(
   const made = signatureEntry(metadata, signingTime, signer.organization, signer.repositoryUniqueId);
   const entry = withRepositorySlots(made, { sha1, size }, signer.repositoryUniqueId);
   // A few kB the gateway made: kept in the registry by the submission's own commit, not as a blob of the content store.
-  const facts: StoredDocument = { entryId: entry.id, uniqueId: entry.uniqueId, contentKey: sha256, sha1, size, mimeType: entry.mimeType, inline: bytes.toString('base64') };
+  const facts: StoredDocument = { entryId: entry.id, uniqueId: entry.uniqueId, contentKey: sha256, sha1, size, mimeType: entry.mimeType, inline: bytes };
   return {
     metadata: {
       ...metadata,

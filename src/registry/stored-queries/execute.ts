@@ -1,6 +1,6 @@
 import type { RimObject } from '../../ebrim/model.js';
 import type { ReturnType } from '../../ebrim/query-request.js';
-import { fillTemplate, rimObjectXml, type LeafClassWriter, type RegistryFacts } from '../../ebrim/serialize.js';
+import { rimObjectXml, type LeafClassWriter, type RegistryFacts } from '../../ebrim/serialize.js';
 import { ASSOCIATION_TYPE } from '../../ebrim/uuids.js';
 import { XdsError } from '../../errors.js';
 import type { Db } from '../db.js';
@@ -28,12 +28,7 @@ export interface ResultObject {
   rim?: RimObject;
 }
 
-/** The LeafClass XML of one answer object with the registry's facts. */
-export function leafClassXml(o: ResultObject, facts: RegistryFacts): string {
-  return o.leafXml !== undefined ? fillTemplate(o.leafXml, facts) : rimObjectXml(o.rim!, facts);
-}
-
-/** leafClassXml written as bytes, the form an answer is written in. */
+/** The LeafClass XML of one answer object with the registry's facts, written as bytes (the form an answer is written in). */
 export function writeLeafClass(out: LeafClassWriter, o: ResultObject, facts: RegistryFacts): void {
   if (o.leafXml !== undefined) out.template(o.leafXml, facts);
   else out.xml(rimObjectXml(o.rim!, facts));

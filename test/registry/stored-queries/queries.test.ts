@@ -1,15 +1,22 @@
 import { expect } from 'chai';
 import type { Author, Code, DocumentEntry } from '../../../src/ebrim/model.js';
 import type { AdhocQuery } from '../../../src/ebrim/query-request.js';
-import { rimObjectTemplate, rimObjectXml } from '../../../src/ebrim/serialize.js';
+import { LeafClassWriter, rimObjectTemplate, rimObjectXml, type RegistryFacts } from '../../../src/ebrim/serialize.js';
 import { ASSOCIATION_TYPE, OBJECT_TYPE, STATUS } from '../../../src/ebrim/uuids.js';
 import { insertSubmission } from '../../../src/registry/insert.js';
 import { migrate } from '../../../src/registry/migrate.js';
 import { STORED_QUERIES } from '../../../src/registry/stored-queries/definitions.js';
-import { leafClassXml } from '../../../src/registry/stored-queries/execute.js';
+import { writeLeafClass, type ResultObject } from '../../../src/registry/stored-queries/execute.js';
 import { runStoredQuery, type StoredQueryAnswer } from '../../../src/registry/stored-queries/run.js';
 import { describeEachDb } from '../../support/db.js';
 import { makeAssociation, makeSubmission, newPatientId, newSubmissionId, type Submission } from '../factory.js';
+
+/** The LeafClass XML of an answer object as ITI-18 writes it. */
+function leafClassXml(o: ResultObject, facts: RegistryFacts): string {
+  const out = new LeafClassWriter();
+  writeLeafClass(out, o, facts);
+  return out.bytes().toString('utf8');
+}
 
 const Q = Object.fromEntries(STORED_QUERIES.map((q) => [q.name, q.id])) as Record<string, string>;
 const HOME = 'urn:oid:1.2.250.1.999.1.1';
