@@ -140,6 +140,9 @@ function oidList(env: NodeJS.ProcessEnv, name: string, first: string): string[] 
   return [...new Set([first, ...values])];
 }
 
+/** A registry schema name: a lower-case SQL identifier, written into SQL without quoting. */
+export const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, version = '0.0.0'): Config {
   const dataDir = path.resolve(env.DATA_DIR || 'data');
   const repositoryUniqueId = oid(env, 'REPOSITORY_UNIQUE_ID', '1.2.250.1.999.1.1.1');
@@ -148,7 +151,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, version = '0.0.
     throw new ConfigError(`HOME_COMMUNITY_ID must be urn:oid:<OID>, got '${home}'`);
   }
   const schema = env.DATABASE_SCHEMA || 'xds';
-  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) throw new ConfigError(`DATABASE_SCHEMA must be a lower-case SQL identifier, got '${schema}'`);
+  if (!SCHEMA_NAME.test(schema)) throw new ConfigError(`DATABASE_SCHEMA must be a lower-case SQL identifier, got '${schema}'`);
   return {
     port: int(env, 'PORT', 8080),
     host: env.HOST || '0.0.0.0',

@@ -7,6 +7,7 @@
  */
 import os from 'node:os';
 import path from 'node:path';
+import { SCHEMA_NAME } from '../config.js';
 import { openDb, RegistryUnavailableError, type Db } from '../registry/db.js';
 import { migrate } from '../registry/migrate.js';
 import { defaultPatients, MAX_DOCUMENTS, MAX_PATIENTS, RegistryNotEmptyError, seedRegistry, type SeedSummary } from '../registry/seed.js';
@@ -30,8 +31,6 @@ const OPTIONS = {
   jobs: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
-
-const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
 interface SeedCommand {
   documents: number;

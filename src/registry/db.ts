@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import pg from 'pg';
 import { PGlite } from '@electric-sql/pglite';
+import { SCHEMA_NAME } from '../config.js';
 
 export interface QueryOptions {
   /** Keep the statement prepared on each pg connection (constant SQL on hot paths only; PGlite ignores it). */
@@ -44,7 +45,6 @@ export class RegistryUnavailableError extends Error {
   }
 }
 
-const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
 export async function openDb(opts: OpenDbOptions): Promise<Db> {
   if (!SCHEMA_NAME.test(opts.schema)) throw new Error(`schema must be a lower-case SQL identifier, got '${opts.schema}'`);
