@@ -8,7 +8,7 @@ export interface GatewayProcess {
 }
 
 /** Extra node options of the gateway and worker processes, e.g. `--cpu-prof --cpu-prof-dir=prof` (not allowed in NODE_OPTIONS). */
-const nodeArgs = (): string[] => (process.env.BENCH_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
+export const nodeArgs = (): string[] => (process.env.BENCH_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
 
 /** The gateway's own node options, as `npm start` (package.json) and the Docker image (Dockerfile) give them. */
 const GATEWAY_NODE_ARGS = ['--max-semi-space-size=64'];

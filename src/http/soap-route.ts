@@ -1,4 +1,4 @@
-import type { Request, Response } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { auditSoapTransaction, responseOutcome } from '../audit/transaction.js';
 import type { GatewayContext } from '../context.js';
 import { registryResponseXml } from '../ebrim/response.js';
@@ -9,25 +9,29 @@ import { SoapFault, faultEnvelope, SOAP_CONTENT_TYPE } from '../soap/fault.js';
 import { buildMtomResponse, readSoapMessage } from '../soap/mtom.js';
 import type { Transaction } from '../transactions/index.js';
 import { headOf, piecesBuffer } from '../xml/pieces.js';
+import { BodyError, readBody } from './body.js';
+import { beginRequest, pathOf, type LoggedResponse, type RequestLocals } from './request-log.js';
 
 /**
- * One SOAP endpoint: reads the (possibly MTOM) message, checks the envelope and WS-Addressing,
- * runs the transaction named by the Action if this endpoint serves it, and answers in SOAP 1.2.
+ * One SOAP endpoint, on node:http alone (no framework on the path every transaction takes): reads the
+ * (possibly MTOM, possibly compressed) message within MAX_REQUEST_BYTES, checks the envelope and
+ * WS-Addressing, runs the transaction named by the Action if this endpoint serves it, and answers in SOAP 1.2.
  */
 export function soapEndpoint(transactions: Map<string, Transaction>, ctx: GatewayContext) {
-  return async (req: Request, res: Response): Promise<void> => {
+  return async (req: IncomingMessage, res: LoggedResponse): Promise<void> => {
+    const locals = beginRequest(req, res, ctx);
     let relatesTo: string | undefined;
     let audited: { transaction: string; request: SoapRequest } | undefined;
-    const network = { sourceAddress: req.socket.remoteAddress, destination: req.originalUrl };
-    const requestCtx: GatewayContext = { ...ctx, logger: ctx.logger.child({ requestId: res.locals.requestId as string }) };
+    const network = { sourceAddress: req.socket.remoteAddress, destination: req.url ?? '' };
+    const requestCtx: GatewayContext = { ...ctx, logger: ctx.logger.child({ requestId: locals.requestId }) };
     try {
-      const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+      const body = await readBody(req, ctx.config.maxRequestBytes);
       const incoming = readSoapMessage(req.headers['content-type'], body);
       const request = parseEnvelope(incoming.soapXml);
       relatesTo = request.messageId;
       const transaction = transactions.get(request.action);
       if (!transaction) throw actionNotSupported(request.action);
-      res.locals.transaction = transaction.name;
+      locals.transaction = transaction.name;
       audited = { transaction: transaction.name, request };
       requestCtx.caller = ctx.authenticator?.authenticate(incoming.soapXml, request);
       const admission = ctx.backpressure?.admit(transaction.name) ?? { admitted: true, release: () => undefined };
@@ -40,23 +44,26 @@ export function soapEndpoint(transactions: Map<string, Transaction>, ctx: Gatewa
       const envelope = responseEnvelope({ action: responseAction(transaction.action), relatesTo, bodyXml: result.bodyXml });
       if (result.attachments || incoming.mtom) {
         const mtom = buildMtomResponse(envelope, result.attachments ?? []);
-        res.status(200).type(mtom.contentType).send(mtom.body);
+        send(res, 200, mtom.contentType, mtom.body);
       } else {
-        res.status(200).type(SOAP_CONTENT_TYPE).send(typeof envelope === 'string' ? envelope : piecesBuffer(envelope));
+        send(res, 200, SOAP_CONTENT_TYPE, typeof envelope === 'string' ? envelope : piecesBuffer(envelope));
       }
-      ctx.metrics?.response(transaction.name, head, res.locals.startedAt as bigint | undefined);
+      ctx.metrics?.response(transaction.name, head, locals.startedAt);
     } catch (err) {
       if (audited) {
         const description = err instanceof SoapFault ? err.reason : 'internal error';
         await auditSoapTransaction(requestCtx, audited.transaction, audited.request, { indicator: 8, description }, network);
       }
-      sendFault(res, err, requestCtx, relatesTo);
+      sendFault(req, res, err, requestCtx, relatesTo);
     }
   };
 }
 
-/** Every failure leaves as a SOAP fault; unexpected ones are logged and answered without internals. */
-export function sendFault(res: Response, err: unknown, ctx: GatewayContext, relatesTo?: string): void {
+/**
+ * Every failure leaves as a SOAP fault; unexpected ones are logged and answered without internals. A
+ * body that was not read to its end (too large, abandoned) closes the connection after the fault.
+ */
+export function sendFault(req: IncomingMessage, res: LoggedResponse, err: unknown, ctx: GatewayContext, relatesTo?: string): void {
   let fault: SoapFault;
   if (err instanceof SoapFault) {
     fault = err;
@@ -64,7 +71,17 @@ export function sendFault(res: Response, err: unknown, ctx: GatewayContext, rela
     ctx.logger.error({ err: err instanceof Error ? { message: err.message, stack: err.stack } : String(err) }, 'unexpected error in SOAP endpoint');
     fault = new SoapFault('Receiver', 'internal error of the gateway; the request was not processed');
   }
-  res.locals.fault = fault.code;
-  res.status(fault.httpStatus).type(SOAP_CONTENT_TYPE).send(faultEnvelope(fault, { relatesTo }));
-  ctx.metrics?.fault((res.locals.transaction as string | undefined) ?? transactionOfEndpoint(res.req.path), fault, res.locals.startedAt as bigint | undefined);
+  const locals = (res.locals ?? {}) as Partial<RequestLocals>;
+  locals.fault = fault.code;
+  ctx.metrics?.fault(locals.transaction ?? transactionOfEndpoint(pathOf(req.url)), fault, locals.startedAt);
+  if (res.headersSent || res.destroyed) return;
+  if (err instanceof BodyError) res.setHeader('Connection', 'close');
+  send(res, fault.httpStatus, SOAP_CONTENT_TYPE, faultEnvelope(fault, { relatesTo }));
+}
+
+function send(res: ServerResponse, status: number, contentType: string, body: string | Buffer): void {
+  res.statusCode = status;
+  res.setHeader('Content-Type', contentType);
+  res.setHeader('Content-Length', typeof body === 'string' ? Buffer.byteLength(body) : body.length);
+  res.end(body);
 }

@@ -1,8 +1,10 @@
+import net from 'node:net';
 import { Readable } from 'node:stream';
+import zlib from 'node:zlib';
 import { expect } from 'chai';
 import { request } from 'undici';
-import { buildIti41Request, buildIti43Request, makeLabResult, newPatientId, soapEnvelope } from '../support/requests.js';
-import { httpGet, httpPost, startTestGateway, type TestGateway } from '../support/gateway.js';
+import { buildIti18Request, buildIti41Request, buildIti43Request, makeLabResult, newPatientId, queryList, queryString, soapEnvelope } from '../support/requests.js';
+import { httpGet, httpPost, startTestGateway, type HttpReply, type TestGateway } from '../support/gateway.js';
 import { faultOf, readSoapReply, submissionResult } from '../support/responses.js';
 import { parseXml } from '../../src/xml/tree.js';
 
@@ -131,6 +133,75 @@ describe('HTTP and SOAP endpoints', function () {
       const res = await request(`${gw.url}/xds/iti41`, { method: 'POST', headers: { 'content-type': 'application/soap+xml' }, body: Readable.from(chunks()) });
       expect(res.statusCode).to.equal(413);
       await res.body.text();
+    });
+
+    describe('request bodies', () => {
+      const findDocuments = () =>
+        buildIti18Request({ queryId: 'urn:uuid:14d4debf-8f97-4251-9a74-a90016b0af0d', params: { $XDSDocumentEntryPatientId: queryString(newPatientId()), $XDSDocumentEntryStatus: queryList('urn:oasis:names:tc:ebxml-regrep:StatusType:Approved') } });
+      const answered = (reply: HttpReply) => {
+        expect(reply.status, reply.text).to.equal(200);
+        expect(readSoapReply(reply).action).to.equal('urn:ihe:iti:2007:RegistryStoredQueryResponse');
+      };
+
+      it('reads a body compressed with gzip, deflate or br (Content-Encoding)', async () => {
+        const req = findDocuments();
+        for (const [encoding, compress] of [
+          ['gzip', zlib.gzipSync],
+          ['deflate', zlib.deflateSync],
+          ['br', zlib.brotliCompressSync],
+        ] as const) {
+          answered(await httpPost(`${gw.url}/xds/iti18`, req.contentType, compress(req.body), { 'content-encoding': encoding }));
+        }
+      });
+
+      it('answers an unknown Content-Encoding with 415 and a fault naming it', async () => {
+        const req = findDocuments();
+        const reply = await httpPost(`${gw.url}/xds/iti18`, req.contentType, req.body, { 'content-encoding': 'compress' });
+        expect(reply.status).to.equal(415);
+        expect(faultOf(reply).code).to.equal('Sender');
+        expect(faultOf(reply).reason).to.include("'compress'");
+      });
+
+      it('answers a compressed body that inflates past MAX_REQUEST_BYTES with 413, and corrupt compression with 400', async () => {
+        const bomb = zlib.gzipSync(Buffer.alloc(4 * 1024 * 1024, ' '));
+        expect(bomb.length).to.be.below(64 * 1024);
+        const reply = await httpPost(`${gw.url}/xds/iti18`, 'application/soap+xml', bomb, { 'content-encoding': 'gzip' });
+        expect(reply.status).to.equal(413);
+        expect(faultOf(reply).reason).to.include('MAX_REQUEST_BYTES');
+        const corrupt = await httpPost(`${gw.url}/xds/iti18`, 'application/soap+xml', Buffer.from('not gzip at all'), { 'content-encoding': 'gzip' });
+        expect(corrupt.status).to.equal(400);
+        expect(faultOf(corrupt).reason).to.match(/could not be decoded as gzip/);
+      });
+
+      it('survives a client that goes away in the middle of its body, and serves the next one', async () => {
+        await new Promise<void>((resolve, reject) => {
+          const socket = net.connect(Number(new URL(gw.url).port), '127.0.0.1', () => {
+            socket.write('POST /xds/iti18 HTTP/1.1\r\nHost: x\r\nContent-Type: application/soap+xml\r\nContent-Length: 10000\r\n\r\n<s:Envelope');
+            setTimeout(() => socket.destroy(), 50);
+          });
+          socket.on('close', () => resolve());
+          socket.on('error', reject);
+        });
+        answered(await gw.post('/xds/iti18', findDocuments()));
+      });
+
+      it('routes SOAP POSTs as Express did: case-insensitive, trailing slash and query string ignored; other methods are not SOAP', async () => {
+        const req = findDocuments();
+        for (const path of ['/xds/iti18/', '/XDS/ITI18', '/xds/iti18?x=1']) answered(await httpPost(`${gw.url}${path}`, req.contentType, req.body));
+        const put = await request(`${gw.url}/xds/iti18`, { method: 'PUT', body: req.body });
+        expect(put.statusCode).to.equal(404);
+        await put.body.text();
+      });
+
+      it('echoes a well-formed X-Request-Id and makes one otherwise', async () => {
+        const req = findDocuments();
+        const mine = await request(`${gw.url}/xds/iti18`, { method: 'POST', headers: { 'content-type': req.contentType, 'x-request-id': 'hospital-42.7' }, body: req.body });
+        await mine.body.text();
+        expect(mine.headers['x-request-id']).to.equal('hospital-42.7');
+        const made = await request(`${gw.url}/xds/iti18`, { method: 'POST', headers: { 'content-type': req.contentType, 'x-request-id': 'bad id <script>' }, body: req.body });
+        await made.body.text();
+        expect(made.headers['x-request-id']).to.match(/^[0-9a-f-]{36}$/);
+      });
     });
 
     it('never leaks a stack trace in a fault', async () => {
