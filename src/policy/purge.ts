@@ -24,10 +24,17 @@ export async function purgeDueRecords(ctx: Pick<GatewayContext, 'registry' | 'au
   return purged;
 }
 
-/** Runs the purge at start-up and then every interval; errors are logged and retried at the next run. */
+/** How long the mark of an abandoned submission is kept: far past any job's deadline (SUBMISSION_TIMEOUT_MS). */
+const ABANDONED_KEPT_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * Runs the purges at start-up and then every interval (closed records past retention, old marks of
+ * abandoned submissions); errors are logged and retried at the next run.
+ */
 export function schedulePurge(ctx: Pick<GatewayContext, 'registry' | 'audit' | 'clock' | 'logger'>, intervalMs = 60 * 60 * 1000): { stop(): void } {
   const run = (): void => {
     purgeDueRecords(ctx).catch((err: unknown) => ctx.logger.error({ err: (err as Error).message }, 'record purge failed'));
+    ctx.registry.purgeAbandonedSubmissions(ABANDONED_KEPT_MS).catch((err: unknown) => ctx.logger.error({ err: (err as Error).message }, 'purge of abandoned submissions failed'));
   };
   const timer = setInterval(run, intervalMs);
   timer.unref();

@@ -3,10 +3,16 @@ import type { Redis } from 'ioredis';
 import { INDEX_QUEUE, decodeJobErrors, type IndexJobData, type IndexJobResult } from './jobs.js';
 import { XdsError } from '../errors.js';
 
+/**
+ * What became of a submission handed to the workers. 'committed' and 'rejected' (the worker's XDS errors)
+ * are final; after 'timeout' or 'lost' (the queue failed: the job may be in Redis all the same) the job may
+ * still run, and only the registry can settle it (Registry.abandonSubmission).
+ */
 export type SubmissionOutcome =
   | { status: 'committed' }
   | { status: 'rejected'; errors: XdsError[] }
-  | { status: 'timeout' };
+  | { status: 'timeout' }
+  | { status: 'lost'; error: Error };
 
 export class QueueUnavailableError extends Error {}
 
@@ -37,7 +43,7 @@ export class SubmissionQueue {
 
   /**
    * Enqueues the submission as one job (store check, then registry commit) and waits for it.
-   * The caller's deadline is in the job: a worker that picks it up too late refuses to commit.
+   * The caller's deadline is in the job: a worker that picks it up too late refuses to commit. Never throws.
    */
   async submit(index: IndexJobData, waitMs: number): Promise<SubmissionOutcome> {
     let job: Job;
@@ -50,7 +56,8 @@ export class SubmissionQueue {
         removeOnFail: { age: 24 * 3600 },
       });
     } catch (err) {
-      throw new QueueUnavailableError(`queue unavailable: ${(err as Error).message}`);
+      // Redis may have written the job before the connection failed: lost, not refused.
+      return { status: 'lost', error: new QueueUnavailableError(`queue unavailable: ${(err as Error).message}`) };
     }
     try {
       const result = (await job.waitUntilFinished(this.events, waitMs)) as IndexJobResult;
@@ -60,7 +67,7 @@ export class SubmissionQueue {
       const errors = decodeJobErrors(message);
       if (errors) return { status: 'rejected', errors: errors.map((e) => XdsError.fromJSON(e)) };
       if (/timed out|ttl/i.test(message)) return { status: 'timeout' };
-      return { status: 'rejected', errors: [new XdsError('XDSRepositoryError', `submission failed: ${firstLine(message)}`)] };
+      return { status: 'lost', error: new QueueUnavailableError(`submission failed: ${firstLine(message)}`) };
     }
   }
 

@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import { INDEX_QUEUE, encodeJobErrors, type IndexJobData, type IndexJobResult } from './jobs.js';
 import type { ContentStore } from '../content/store.js';
 import type { Registry } from '../registry/registry.js';
-import { DeadlineExceededError } from '../registry/registry.js';
+import { DeadlineExceededError, SubmissionAbandonedError } from '../registry/registry.js';
 import { XdsError, XdsFailure } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { GatewayMetrics } from '../metrics/gateway-metrics.js';
@@ -93,6 +93,10 @@ async function indexSubmission(job: Job<IndexJobData>, deps: WorkerDeps): Promis
     if (err instanceof XdsFailure) throw new UnrecoverableError(encodeJobErrors(err.errors));
     if (err instanceof DeadlineExceededError) {
       throw new UnrecoverableError(encodeJobErrors([tooLate()]));
+    }
+    if (err instanceof SubmissionAbandonedError) {
+      deps.logger.warn({ submissionId }, 'job of an abandoned submission (its submitter was answered Failure): not committed');
+      throw new UnrecoverableError(encodeJobErrors([new XdsError('XDSRepositoryError', 'the submission was abandoned before its commit; nothing was registered')]));
     }
     // Anything else (database down, connection lost) is retried with backoff until the deadline.
     throw err;

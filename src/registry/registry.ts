@@ -18,6 +18,23 @@ export class DeadlineExceededError extends Error {
   }
 }
 
+/** The submitter was answered Failure for this submission before its commit (abandonSubmission): rolled back. */
+export class SubmissionAbandonedError extends Error {
+  constructor(readonly submissionId: string) {
+    super(`submission ${submissionId} was abandoned by the gateway (the submitter was answered Failure); rolled back`);
+    this.name = 'SubmissionAbandonedError';
+  }
+}
+
+/**
+ * One submission at a time between a commit and an abandonment: both take this lock first, in their own
+ * transaction, so each sees whether the other committed (read committed: every later statement of the
+ * transaction has a fresh snapshot).
+ */
+async function lockSubmission(tx: Db, submissionId: string): Promise<void> {
+  await tx.query('select pg_advisory_xact_lock(hashtextextended($1, 0))', [submissionId], { prepare: true });
+}
+
 export interface CommitInput {
   /** The gateway's job id: committing the same submission again is a no-op. */
   submissionId: string;
@@ -120,6 +137,9 @@ export class Registry {
 
   private async commitOnce(tx: Db, input: CommitInput): Promise<'committed' | 'already-committed'> {
     const { submissionId, deadline } = input;
+    await lockSubmission(tx, submissionId);
+    const abandoned = await tx.query('select 1 from abandoned_submissions where submission_id = $1', [submissionId], { prepare: true });
+    if (abandoned.length) throw new SubmissionAbandonedError(submissionId);
     const checking = checkAgainstRegistry(tx, input.metadata, input.stored, submissionId);
     let completed;
     try {
@@ -144,9 +164,29 @@ export class Registry {
     return (await checkAgainstRegistry(this.db, metadata, stored, null)).errors;
   }
 
-  async isSubmissionCommitted(submissionId: string): Promise<boolean> {
-    const rows = await this.db.query('select 1 from submission_sets where submission_id = $1', [submissionId], { prepare: true });
+  async isSubmissionCommitted(submissionId: string, db: Db = this.db): Promise<boolean> {
+    const rows = await db.query('select 1 from submission_sets where submission_id = $1', [submissionId], { prepare: true });
     return rows.length > 0;
+  }
+
+  /**
+   * Settles a submission whose job the gateway lost track of (the queue failed, or no answer in time):
+   * 'committed' if its commit happened, otherwise it is marked abandoned, and a commit that comes later
+   * (the job was in Redis after all) rolls back with SubmissionAbandonedError. The answer is final.
+   */
+  async abandonSubmission(submissionId: string): Promise<'committed' | 'abandoned'> {
+    return this.db.transaction(async (tx) => {
+      await lockSubmission(tx, submissionId);
+      if (await this.isSubmissionCommitted(submissionId, tx)) return 'committed';
+      await tx.query('insert into abandoned_submissions (submission_id) values ($1) on conflict do nothing', [submissionId], { prepare: true });
+      return 'abandoned';
+    });
+  }
+
+  /** Abandonment marks older than `olderThanMs` (their jobs are long past their deadline); returns how many went. */
+  async purgeAbandonedSubmissions(olderThanMs: number): Promise<number> {
+    const rows = await this.db.query('delete from abandoned_submissions where abandoned_at < now() - make_interval(secs => $1) returning 1', [olderThanMs / 1000]);
+    return rows.length;
   }
 
   /** Documents by uniqueId, Deprecated ones included, deleted ones not; of several versions, the latest. */

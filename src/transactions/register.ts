@@ -37,21 +37,21 @@ export async function registerSubmission(
 ): Promise<XdsError[]> {
   const submissionId = randomUUID();
   const deadline = Date.now() + ctx.config.submissionTimeoutMs;
-  let outcome;
-  try {
-    const job = { submissionId, metadata, stored, deadline, ...(options.sign ? { sign: true } : {}) };
-    outcome = await ctx.queue.submit(job, ctx.config.submissionTimeoutMs + DEADLINE_GRACE_MS);
-  } catch (err) {
-    return [unavailable(err, ctx)];
-  }
+  const job = { submissionId, metadata, stored, deadline, ...(options.sign ? { sign: true } : {}) };
+  const outcome = await ctx.queue.submit(job, ctx.config.submissionTimeoutMs + DEADLINE_GRACE_MS);
   if (outcome.status === 'committed') return [];
   if (outcome.status === 'rejected') return outcome.errors;
-  // No answer in time: the deadline in the job guarantees no later commit, so the registry is the truth.
+  // No answer in time, or the queue failed with the job perhaps in Redis: the job may still run. The registry
+  // settles it for good: committed, or abandoned (a later commit rolls back).
   try {
-    if (await ctx.registry.isSubmissionCommitted(submissionId)) return [];
+    if ((await ctx.registry.abandonSubmission(submissionId)) === 'committed') return [];
   } catch (err) {
+    // The database cannot settle it either: past the job's deadline no worker commits (workers check it).
+    const wait = deadline + DEADLINE_GRACE_MS - Date.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
     return [unavailable(err, ctx)];
   }
+  if (outcome.status === 'lost') return [unavailable(outcome.error, ctx)];
   return [new XdsError('XDSRegistryBusy', `the submission was not registered within ${ctx.config.submissionTimeoutMs} ms; nothing was registered`)];
 }
 

@@ -3,7 +3,7 @@ import { expect } from 'chai';
 import { ASSOCIATION_TYPE, STATUS } from '../../src/ebrim/uuids.js';
 import { XdsFailure, type XdsError } from '../../src/errors.js';
 import { migrate } from '../../src/registry/migrate.js';
-import { DeadlineExceededError, Registry } from '../../src/registry/registry.js';
+import { DeadlineExceededError, Registry, SubmissionAbandonedError } from '../../src/registry/registry.js';
 import { describeEachDb } from '../support/db.js';
 import { makeAssociation, makeSubmission, newOid, newPatientId, newSubmissionId, type Submission } from './factory.js';
 import { diffCounts, tableCounts } from './tables.js';
@@ -234,6 +234,58 @@ describeEachDb('Registry.commitSubmission', (suite) => {
 
   it('commits when the deadline is still ahead', async () => {
     expect(await commit(makeSubmission({ patientId }), newSubmissionId(), Date.now() + 60_000)).to.equal('committed');
+  });
+
+  describe('a submission the gateway lost track of (abandonSubmission)', () => {
+    const registered = async (s: Submission): Promise<number> =>
+      (await registry.findDocumentsForRetrieve(s.metadata.documentEntries.map((d) => d.uniqueId))).size;
+
+    it('is marked abandoned before its commit; the commit that comes later rolls back and writes nothing', async () => {
+      const s = makeSubmission({ patientId, documents: 2, folder: true });
+      const submissionId = newSubmissionId();
+      expect(await registry.abandonSubmission(submissionId)).to.equal('abandoned');
+      expect(await registry.abandonSubmission(submissionId), 'settled for good').to.equal('abandoned');
+      const err = await writesNothing(() => commit(s, submissionId, Date.now() + 60_000));
+      expect(err).to.be.instanceOf(SubmissionAbandonedError);
+      expect(await registered(s)).to.equal(0);
+    });
+
+    it('is answered committed, and never marked, once its commit happened', async () => {
+      const s = makeSubmission({ patientId });
+      const submissionId = newSubmissionId();
+      await commit(s, submissionId);
+      expect(await registry.abandonSubmission(submissionId)).to.equal('committed');
+      expect(await commit(s, submissionId)).to.equal('already-committed');
+      const [row] = await suite.db.query<{ n: number }>('select count(*)::int as n from abandoned_submissions where submission_id = $1', [submissionId]);
+      expect(row!.n).to.equal(0);
+    });
+
+    it('racing its commit, always gets the answer the registry holds', async () => {
+      for (let round = 0; round < 12; round++) {
+        const s = makeSubmission({ patientId });
+        const submissionId = newSubmissionId();
+        const [committed, abandoned] = await Promise.allSettled([commit(s, submissionId), registry.abandonSubmission(submissionId)]);
+        if (abandoned.status !== 'fulfilled') throw abandoned.reason;
+        if (abandoned.value === 'committed') {
+          expect(committed.status).to.equal('fulfilled');
+          expect(await registered(s)).to.equal(1);
+        } else {
+          expect(committed.status).to.equal('rejected');
+          expect((committed as PromiseRejectedResult).reason).to.be.instanceOf(SubmissionAbandonedError);
+          expect(await registered(s)).to.equal(0);
+        }
+      }
+    });
+
+    it('keeps its mark for the given time, then the purge removes it', async () => {
+      const submissionId = newSubmissionId();
+      await registry.abandonSubmission(submissionId);
+      expect(await registry.purgeAbandonedSubmissions(60_000)).to.equal(0);
+      await suite.db.query("update abandoned_submissions set abandoned_at = now() - interval '2 minutes' where submission_id = $1", [submissionId]);
+      expect(await registry.purgeAbandonedSubmissions(60_000)).to.equal(1);
+      const [row] = await suite.db.query<{ n: number }>('select count(*)::int as n from abandoned_submissions where submission_id = $1', [submissionId]);
+      expect(row!.n).to.equal(0);
+    });
   });
 
   it('lets exactly one of two concurrent submissions of the same document uniqueId win', async () => {
