@@ -8,7 +8,7 @@ import { parseEnvelope, responseEnvelope, actionNotSupported, type SoapRequest }
 import { SoapFault, faultEnvelope, SOAP_CONTENT_TYPE } from '../soap/fault.js';
 import { buildMtomResponse, readSoapMessage } from '../soap/mtom.js';
 import type { Transaction } from '../transactions/index.js';
-import { headOf, piecesBuffer } from '../xml/pieces.js';
+import { headOf, type XmlPiece } from '../xml/pieces.js';
 import { BodyError, readBody } from './body.js';
 import { beginRequest, pathOf, type LoggedResponse, type RequestLocals } from './request-log.js';
 
@@ -46,7 +46,7 @@ export function soapEndpoint(transactions: Map<string, Transaction>, ctx: Gatewa
         const mtom = buildMtomResponse(envelope, result.attachments ?? []);
         send(res, 200, mtom.contentType, mtom.body);
       } else {
-        send(res, 200, SOAP_CONTENT_TYPE, typeof envelope === 'string' ? envelope : piecesBuffer(envelope));
+        send(res, 200, SOAP_CONTENT_TYPE, envelope);
       }
       ctx.metrics?.response(transaction.name, head, locals.startedAt);
     } catch (err) {
@@ -79,9 +79,16 @@ export function sendFault(req: IncomingMessage, res: LoggedResponse, err: unknow
   send(res, fault.httpStatus, SOAP_CONTENT_TYPE, faultEnvelope(fault, { relatesTo }));
 }
 
-function send(res: ServerResponse, status: number, contentType: string, body: string | Buffer): void {
+/** An answer; one in pieces (a query answer's objects are one large buffer) goes out as they are, in one write, never copied into one buffer. */
+function send(res: ServerResponse, status: number, contentType: string, body: XmlPiece | XmlPiece[]): void {
+  const pieces = Array.isArray(body) ? body : [body];
+  let length = 0;
+  for (const p of pieces) length += typeof p === 'string' ? Buffer.byteLength(p) : p.length;
   res.statusCode = status;
   res.setHeader('Content-Type', contentType);
-  res.setHeader('Content-Length', typeof body === 'string' ? Buffer.byteLength(body) : body.length);
-  res.end(body);
+  res.setHeader('Content-Length', length);
+  res.cork();
+  for (const p of pieces.slice(0, -1)) res.write(p);
+  res.end(pieces[pieces.length - 1]);
+  res.uncork();
 }
