@@ -5,7 +5,9 @@
  * on that schema and drives it over HTTP with 16 concurrent clients:
  *   find-documents  FindDocuments, patient + classCode + creationTime range, LeafClass (~20 entries)
  *   get-documents   GetDocuments by one uniqueId, LeafClass
- * and both again with one client (-c1), which shows the service time of one query. Then, in the same run,
+ * and both again with one client (-c1), which shows the service time of one query, and FindDocuments from 16
+ * clients paced to BENCH_PACED_RATE queries/s in all (default 1,000; latency counted from when each query was
+ * due, so a gateway that falls behind is charged for it): the latency at that load. Then, in the same run,
  * the floors of FindDocuments at 16 clients (bench/support/floors.ts): its statement from pgbench, and from a
  * bare HTTP server over `pg` that answers the stored templates as they are.
  * Figures go to bench/results/<date>-query.json. Set BENCH_KEEP_SCHEMA=1 to keep the seeded schema
@@ -24,7 +26,7 @@ import { runStoredQuery } from '../src/registry/stored-queries/run.js';
 import type { AdhocQuery } from '../src/ebrim/query-request.js';
 import { dropTestState, PG_URL, REDIS_URL } from '../test/support/gateway.js';
 import { buildIti18Request, queryList, queryString } from '../test/support/requests.js';
-import { drive, type LoadFigures } from './support/drive.js';
+import { drive, drivePaced, type LoadFigures } from './support/drive.js';
 import { hasPgbench, pgbench, startQueryFloor, type FloorServer, type PgbenchFigures } from './support/floors.js';
 import { PostgresProcesses, round, UsageSampler, withDescendants, type ProcessGroup } from './support/proc.js';
 import { startGatewayProcess, type GatewayProcess } from './support/gateway-process.js';
@@ -32,6 +34,8 @@ import { startGatewayProcess, type GatewayProcess } from './support/gateway-proc
 const FIND_DOCUMENTS = 'urn:uuid:14d4debf-8f97-4251-9a74-a90016b0af0d';
 const GET_DOCUMENTS = 'urn:uuid:5c4f972b-d56b-40ac-a5fc-c8ca9b40b9d4';
 const CONCURRENCY = 16;
+/** The rate the paced FindDocuments run asks for (the issue's 1,000 queries/s), from its 16 clients. */
+const PACED_RATE = Number(process.env.BENCH_PACED_RATE ?? 1000);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 15);
 const CLASS_SCHEME = '1.2.250.1.213.1.1.4.1';
 /**
@@ -109,10 +113,11 @@ async function measure(
   durationMs: number,
   run: (i: number) => Promise<number | undefined>,
   groups: ProcessGroup[],
+  pacedRate?: number,
 ): Promise<Figures> {
   const usage = new UsageSampler(groups, {});
   await usage.start();
-  const { figures, total } = await drive(scenario, concurrency, durationMs, run);
+  const { figures, total } = pacedRate ? await drivePaced(scenario, concurrency, pacedRate, durationMs, run) : await drive(scenario, concurrency, durationMs, run);
   const used = await usage.stop();
   const ok = figures.requests - figures.errors;
   const cpuMsPerQuery = Object.fromEntries(Object.entries(used.groups).map(([name, g]) => [name, figures.requests ? round((1000 * g.cpuSeconds) / figures.requests, 3) : 0]));
@@ -216,17 +221,19 @@ async function main(): Promise<void> {
 
     await drive('warm-up', CONCURRENCY, 3000, (i) => (i % 2 ? find(i) : get(i)));
     const figures: Figures[] = [];
-    // One client shows the service time of a query; sixteen, the throughput and tail latency under load.
-    for (const [name, concurrency, run] of [
+    // One client shows the service time of a query; sixteen, the throughput and tail latency under load (as many
+    // queries as the gateway answers), and the latency at a given load (16 clients paced to PACED_RATE in all).
+    for (const [name, concurrency, run, rate] of [
       ['find-documents', CONCURRENCY, find],
       ['get-documents', CONCURRENCY, get],
       ['find-documents-c1', 1, find],
       ['get-documents-c1', 1, get],
+      [`find-documents-paced-${PACED_RATE}`, CONCURRENCY, find, PACED_RATE],
     ] as const) {
-      const f = await measure(name, concurrency, SECONDS * 1000, run, groups);
+      const f = await measure(name, concurrency, SECONDS * 1000, run, groups, rate);
       figures.push(f);
       console.log(
-        `${name} (${concurrency} client${concurrency > 1 ? 's' : ''}): ${f.throughput.toFixed(0)} q/s, p50 ${f.latencyMs.p50.toFixed(1)} ms, p95 ${f.latencyMs.p95.toFixed(1)} ms, p99 ${f.latencyMs.p99.toFixed(1)} ms, max ${f.latencyMs.max.toFixed(1)} ms, ${f.resultsPerQuery.toFixed(1)} entries/answer, errors ${f.errors}/${f.requests}; ` +
+        `${name} (${concurrency} client${concurrency > 1 ? 's' : ''}${rate ? ` asking ${rate} q/s` : ''}): ${f.throughput.toFixed(0)} q/s, p50 ${f.latencyMs.p50.toFixed(1)} ms, p95 ${f.latencyMs.p95.toFixed(1)} ms, p99 ${f.latencyMs.p99.toFixed(1)} ms, max ${f.latencyMs.max.toFixed(1)} ms, ${f.resultsPerQuery.toFixed(1)} entries/answer, errors ${f.errors}/${f.requests}; ` +
           `CPU ms/query: gateway ${f.cpuMsPerQuery.gateway}, postgres ${f.cpuMsPerQuery.postgres}, load client ${f.cpuMsPerQuery.load}`,
       );
     }

@@ -89,6 +89,43 @@ export async function driveAtRate(
   return { figures: { ...summarize(scenario, mostInFlight, latencies, errors, seconds), targetRate: rate }, total };
 }
 
+/**
+ * `clients` clients that together ask `rate` requests per second, each at its own pace (client k sends its
+ * j-th request at start + (j * clients + k) / rate), one request at a time. Latency runs from the moment a
+ * request was due: a client held up by a slow answer sends its next one late and is charged for the wait
+ * (no coordinated omission). The latency a service level is stated at, at a given load, where `drive`
+ * measures the most a service does.
+ */
+export async function drivePaced(
+  scenario: string,
+  clients: number,
+  rate: number,
+  durationMs: number,
+  run: (i: number) => Promise<number | undefined>,
+): Promise<{ figures: LoadFigures; total: number }> {
+  const latencies: number[] = [];
+  let errors = 0;
+  let total = 0;
+  const start = performance.now();
+  const perClient = Math.floor((rate * durationMs) / 1000 / clients);
+  await Promise.all(
+    Array.from({ length: clients }, async (_, k) => {
+      for (let j = 0; j < perClient; j++) {
+        const n = j * clients + k;
+        const due = start + (n * 1000) / rate;
+        const wait = due - performance.now();
+        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+        const result = await run(n).catch(() => undefined);
+        latencies.push(performance.now() - due);
+        if (result === undefined) errors++;
+        else total += result;
+      }
+    }),
+  );
+  const seconds = (performance.now() - start) / 1000;
+  return { figures: { ...summarize(scenario, clients, latencies, errors, seconds), targetRate: rate }, total };
+}
+
 function summarize(scenario: string, concurrency: number, latencies: number[], errors: number, seconds: number): LoadFigures {
   latencies.sort((a, b) => a - b);
   return {
