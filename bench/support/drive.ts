@@ -10,6 +10,26 @@ export interface LoadFigures {
   targetRate?: number;
 }
 
+/** What the clients of one run saw: each request's latency, and the sum of what the successful ones resolved to. */
+class Tally {
+  readonly latencies: number[] = [];
+  errors = 0;
+  total = 0;
+  readonly start = performance.now();
+
+  /** One request: `result` undefined is an error. */
+  add(latencyMs: number, result: number | undefined): void {
+    this.latencies.push(latencyMs);
+    if (result === undefined) this.errors++;
+    else this.total += result;
+  }
+
+  done(scenario: string, concurrency: number, targetRate?: number): { figures: LoadFigures; total: number } {
+    const figures = summarize(scenario, concurrency, this.latencies, this.errors, (performance.now() - this.start) / 1000);
+    return { figures: targetRate === undefined ? figures : { ...figures, targetRate }, total: this.total };
+  }
+}
+
 /**
  * Runs `run` from `concurrency` clients for `durationMs`. A run that throws or resolves undefined is an
  * error; the others count towards throughput, and what they resolve to is summed into `total`.
@@ -20,25 +40,19 @@ export async function drive(
   durationMs: number,
   run: (i: number) => Promise<number | undefined>,
 ): Promise<{ figures: LoadFigures; total: number }> {
-  const latencies: number[] = [];
-  let errors = 0;
-  let total = 0;
+  const tally = new Tally();
   let counter = 0;
-  const start = performance.now();
-  const end = start + durationMs;
+  const end = tally.start + durationMs;
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
       while (performance.now() < end) {
         const t = performance.now();
         const n = await run(counter++).catch(() => undefined);
-        latencies.push(performance.now() - t);
-        if (n === undefined) errors++;
-        else total += n;
+        tally.add(performance.now() - t, n);
       }
     }),
   );
-  const seconds = (performance.now() - start) / 1000;
-  return { figures: summarize(scenario, concurrency, latencies, errors, seconds), total };
+  return tally.done(scenario, concurrency);
 }
 
 /**
@@ -54,21 +68,17 @@ export async function driveAtRate(
   run: (i: number) => Promise<number | undefined>,
   maxInFlight = 1024,
 ): Promise<{ figures: LoadFigures; total: number }> {
-  const latencies: number[] = [];
-  let errors = 0;
-  let total = 0;
+  const tally = new Tally();
   let inFlight = 0;
   let mostInFlight = 0;
   const pending: Promise<void>[] = [];
-  const start = performance.now();
   const count = Math.floor((rate * durationMs) / 1000);
   for (let i = 0; i < count; i++) {
-    const due = start + (i * 1000) / rate;
+    const due = tally.start + (i * 1000) / rate;
     const wait = due - performance.now();
     if (wait > 1) await new Promise((r) => setTimeout(r, wait));
     if (inFlight >= maxInFlight) {
-      errors++;
-      latencies.push(performance.now() - due);
+      tally.add(performance.now() - due, undefined);
       continue;
     }
     inFlight++;
@@ -78,15 +88,12 @@ export async function driveAtRate(
         .catch(() => undefined)
         .then((n) => {
           inFlight--;
-          latencies.push(performance.now() - due);
-          if (n === undefined) errors++;
-          else total += n;
+          tally.add(performance.now() - due, n);
         }),
     );
   }
   await Promise.all(pending);
-  const seconds = (performance.now() - start) / 1000;
-  return { figures: { ...summarize(scenario, mostInFlight, latencies, errors, seconds), targetRate: rate }, total };
+  return tally.done(scenario, mostInFlight, rate);
 }
 
 /**
@@ -103,27 +110,21 @@ export async function drivePaced(
   durationMs: number,
   run: (i: number) => Promise<number | undefined>,
 ): Promise<{ figures: LoadFigures; total: number }> {
-  const latencies: number[] = [];
-  let errors = 0;
-  let total = 0;
-  const start = performance.now();
+  const tally = new Tally();
   const perClient = Math.floor((rate * durationMs) / 1000 / clients);
   await Promise.all(
     Array.from({ length: clients }, async (_, k) => {
       for (let j = 0; j < perClient; j++) {
         const n = j * clients + k;
-        const due = start + (n * 1000) / rate;
+        const due = tally.start + (n * 1000) / rate;
         const wait = due - performance.now();
         if (wait > 0) await new Promise((r) => setTimeout(r, wait));
         const result = await run(n).catch(() => undefined);
-        latencies.push(performance.now() - due);
-        if (result === undefined) errors++;
-        else total += result;
+        tally.add(performance.now() - due, result);
       }
     }),
   );
-  const seconds = (performance.now() - start) / 1000;
-  return { figures: { ...summarize(scenario, clients, latencies, errors, seconds), targetRate: rate }, total };
+  return tally.done(scenario, clients, rate);
 }
 
 function summarize(scenario: string, concurrency: number, latencies: number[], errors: number, seconds: number): LoadFigures {
