@@ -2,6 +2,7 @@ import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { GatewayContext } from '../context.js';
 import { consoleRouter } from '../console/router.js';
+import { faultEnvelope, SoapFault, SOAP_CONTENT_TYPE } from '../soap/fault.js';
 import { TRANSACTIONS, transactionByAction } from '../transactions/index.js';
 import { apiRouter } from './api.js';
 import { healthRouter, type ReadinessCheck } from './health.js';
@@ -36,8 +37,16 @@ export function createApp(ctx: GatewayContext, readiness: ReadinessCheck[]): Req
   const app = expressApp(ctx, readiness);
   return (req, res) => {
     const endpoint = req.method === 'POST' ? soap.get(routeOf(req.url)) : undefined;
-    if (endpoint) void endpoint(req, res);
-    else app(req, res);
+    if (!endpoint) {
+      app(req, res);
+      return;
+    }
+    // An endpoint answers its own failures; this is for a bug in that answering, which must not take the process down.
+    endpoint(req, res).catch((err: unknown) => {
+      ctx.logger.error({ err: err instanceof Error ? { message: err.message, stack: err.stack } : String(err) }, 'unexpected error answering a SOAP request');
+      if (res.headersSent) res.destroy();
+      else res.writeHead(500, { 'Content-Type': SOAP_CONTENT_TYPE }).end(faultEnvelope(new SoapFault('Receiver', 'internal error of the gateway; the request was not processed')));
+    });
   };
 }
 
