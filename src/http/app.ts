@@ -2,14 +2,13 @@ import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { GatewayContext } from '../context.js';
 import { consoleRouter } from '../console/router.js';
-import { faultEnvelope, SoapFault, SOAP_CONTENT_TYPE } from '../soap/fault.js';
 import { TRANSACTIONS, transactionByAction } from '../transactions/index.js';
 import { apiRouter } from './api.js';
 import { healthRouter, type ReadinessCheck } from './health.js';
 import { metricsHandler } from './metrics-route.js';
 import { recordsRouter } from './records.js';
 import { beginRequest, pathOf } from './request-log.js';
-import { soapEndpoint } from './soap-route.js';
+import { sendFault, soapEndpoint } from './soap-route.js';
 import { wsdlHandler } from './wsdl.js';
 
 /** The SOAP endpoints: one per transaction, and /xds for all of them (the Action decides). */
@@ -43,9 +42,13 @@ export function createApp(ctx: GatewayContext, readiness: ReadinessCheck[]): Req
     }
     // An endpoint answers its own failures; this is for a bug in that answering, which must not take the process down.
     endpoint(req, res).catch((err: unknown) => {
-      ctx.logger.error({ err: err instanceof Error ? { message: err.message, stack: err.stack } : String(err) }, 'unexpected error answering a SOAP request');
-      if (res.headersSent) res.destroy();
-      else res.writeHead(500, { 'Content-Type': SOAP_CONTENT_TYPE }).end(faultEnvelope(new SoapFault('Receiver', 'internal error of the gateway; the request was not processed')));
+      try {
+        if (res.headersSent) throw err;
+        sendFault(req, res, err, ctx);
+      } catch (failed) {
+        ctx.logger.error({ err: failed instanceof Error ? { message: failed.message, stack: failed.stack } : String(failed) }, 'SOAP answer failed; connection closed');
+        res.destroy();
+      }
     });
   };
 }
