@@ -117,6 +117,9 @@ interface Flavour {
   events?: Code[];
 }
 
+/** Every seeded document is a CDA R2 document, those with a PDF or text body included. */
+const MIME_TYPE = 'text/xml';
+
 interface DocumentKind {
   name: string;
   /** Percent of the entries. */
@@ -125,7 +128,6 @@ interface DocumentKind {
   classCode: Code;
   typeCode: Code;
   formatCode: Code;
-  mimeType: string;
   specialty: Specialty;
   places: Place[];
   flavours: Flavour[];
@@ -147,7 +149,6 @@ export const DOCUMENT_KINDS: DocumentKind[] = [
     classCode: CLASS('10', 'Compte rendu'),
     typeCode: code('11502-2', LOINC, "CR d'examens biologiques"),
     formatCode: IHE_FORMAT('urn:ihe:lab:xd-lab:2008', 'CR de biologie'),
-    mimeType: 'text/xml',
     specialty: 'SM03',
     places: ['laboratory', 'laboratory', 'hospital'],
     flavours: ['Bilan sanguin', 'Numération formule sanguine', 'Bilan lipidique', 'Hémoglobine glyquée', 'Bilan hépatique', 'Ionogramme sanguin', 'Sérologies', 'Bilan thyroïdien'].map(
@@ -164,7 +165,6 @@ export const DOCUMENT_KINDS: DocumentKind[] = [
     classCode: CLASS('10', 'Compte rendu'),
     typeCode: code('11490-0', LOINC, "Lettre de liaison à la sortie d'un établissement de soins"),
     formatCode: CI_SIS_FORMAT('urn:asip:ci-sis:ldl-ses:2017', 'Lettre de liaison à la sortie'),
-    mimeType: 'text/xml',
     specialty: 'SM27',
     places: ['hospital'],
     flavours: [
@@ -186,7 +186,6 @@ export const DOCUMENT_KINDS: DocumentKind[] = [
     classCode: CLASS('10', 'Compte rendu'),
     typeCode: code('11488-4', LOINC, 'CR de consultation'),
     formatCode: IHE_FORMAT('urn:ihe:iti:xds-sd:pdf:2008', 'Document à corps non structuré en PDF'),
-    mimeType: 'text/xml',
     specialty: 'SM04',
     places: ['groupPractice', 'soloPractice'],
     flavours: [
@@ -208,7 +207,6 @@ export const DOCUMENT_KINDS: DocumentKind[] = [
     classCode: CLASS('10', 'Compte rendu'),
     typeCode: code('11488-4', LOINC, 'CR de consultation'),
     formatCode: IHE_FORMAT('urn:ihe:iti:xds-sd:text:2008', 'Document à corps non structuré en texte brut'),
-    mimeType: 'text/xml',
     specialty: 'SM26',
     places: ['soloPractice'],
     flavours: [{ fullTitle: 'Compte rendu de consultation de médecine générale' }, { fullTitle: 'Courrier de consultation' }],
@@ -223,7 +221,6 @@ export const DOCUMENT_KINDS: DocumentKind[] = [
     classCode: CLASS('10', 'Compte rendu'),
     typeCode: code('11369-6', LOINC, 'Historique des vaccinations'),
     formatCode: IHE_FORMAT('urn:ihe:iti:xds:2017:mimeTypeSufficient', 'Format défini par le type MIME'),
-    mimeType: 'text/xml',
     specialty: 'SM26',
     places: ['soloPractice'],
     flavours: ['Grippe saisonnière', 'COVID-19', 'Diphtérie, tétanos, poliomyélite', 'Rougeole, oreillons, rubéole', 'Pneumocoque', 'Papillomavirus'].map((title) => ({ title })),
@@ -238,7 +235,6 @@ export const DOCUMENT_KINDS: DocumentKind[] = [
     classCode: CLASS('31', 'Imagerie médicale'),
     typeCode: code('18748-4', LOINC, "CR d'imagerie médicale"),
     formatCode: IHE_FORMAT('urn:ihe:rad:CDA:ImagingReportStructuredHeadings:2013', "CR d'imagerie médicale"),
-    mimeType: 'text/xml',
     specialty: 'SM44',
     places: ['imaging', 'imaging', 'hospital'],
     flavours: [
@@ -263,7 +259,6 @@ export const DOCUMENT_KINDS: DocumentKind[] = [
     classCode: CLASS('11', 'Synthèse'),
     typeCode: code('SYNTH', '1.2.250.1.213.1.1.4.12', 'Synthèse'),
     formatCode: CI_SIS_FORMAT('urn:asip:ci-sis:vsm:2012', 'Volet de synthèse médicale'),
-    mimeType: 'text/xml',
     specialty: 'SM26',
     places: ['soloPractice', 'soloPractice', 'groupPractice'],
     flavours: [{}],
@@ -278,7 +273,6 @@ export const DOCUMENT_KINDS: DocumentKind[] = [
     classCode: CLASS('11', 'Synthèse'),
     typeCode: code('74207-2', LOINC, "Dossier de liaison d'urgence"),
     formatCode: CI_SIS_FORMAT('urn:asip:ci-sis:dlu:2015', "Dossier de liaison d'urgence"),
-    mimeType: 'text/xml',
     specialty: 'SM26',
     places: ['nursingHome'],
     flavours: [
@@ -495,7 +489,7 @@ function documentRim(v: VariantSpec, repositoryUniqueId: string): RimObject {
     kind: 'ExtrinsicObject',
     id,
     objectType: OBJECT_TYPE.stableDocumentEntry,
-    mimeType: kind.mimeType,
+    mimeType: MIME_TYPE,
     name: fr(`${v.title} du ${token('DATE')}`),
     description: [],
     slots: [
@@ -663,7 +657,7 @@ export function seedTables(repositoryUniqueId: string): SeedTables {
       doc_xml: doc.xml,
       set_json: set.json,
       set_xml: set.xml,
-      mime_type: kind.mimeType,
+      mime_type: MIME_TYPE,
       class_code: kind.classCode.code,
       class_scheme: kind.classCode.scheme,
       type_code: kind.typeCode.code,
