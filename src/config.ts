@@ -12,6 +12,8 @@ export interface Config {
   databaseUrl?: string;
   /** PostgreSQL schema holding the registry tables. */
   databaseSchema: string;
+  /** Connections each process keeps to PostgreSQL (gateway or worker process). */
+  databasePoolSize: number;
   /** redis://... ; unset means 127.0.0.1:6379, or a private redis-server started under `<dataDir>/redis`. */
   redisUrl?: string;
   /** Prefix of every BullMQ key, so that several gateways (or test runs) can share one Redis. */
@@ -158,6 +160,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, version = '0.0.
     dataDir,
     databaseUrl: env.DATABASE_URL || undefined,
     databaseSchema: schema,
+    databasePoolSize: int(env, 'DATABASE_POOL_SIZE', 10, 1),
     redisUrl: env.REDIS_URL || undefined,
     queuePrefix: env.QUEUE_PREFIX || defaultQueuePrefix(env.DATABASE_URL, dataDir),
     contentDir: path.resolve(env.CONTENT_DIR || path.join(dataDir, 'content')),

@@ -39,6 +39,7 @@ export async function openBackends(config: Config): Promise<Backends> {
     databaseUrl: config.databaseUrl,
     pgliteDir: path.join(config.dataDir, 'registry'),
     schema: config.databaseSchema,
+    poolSize: config.databasePoolSize,
   });
   try {
     await migrate(db);

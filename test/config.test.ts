@@ -13,6 +13,8 @@ describe('configuration from the environment', () => {
     expect(c.patientAuthority).to.equal('1.2.250.1.213.1.4.8');
     expect(c.maxRequestBytes).to.equal(64 * 1024 * 1024);
     expect(c.inProcessWorkers).to.equal(true);
+    expect(c.databasePoolSize).to.equal(10);
+    expect(loadConfig({ DATABASE_POOL_SIZE: '4' }).databasePoolSize).to.equal(4);
   });
 
   it('ties the queue prefix to the data dir with the embedded registry, and shares it with PostgreSQL', () => {
@@ -39,6 +41,7 @@ describe('configuration from the environment', () => {
     ['XDS_PATIENT_AUTHORITY', 'INS'],
     ['HOME_COMMUNITY_ID', '1.2.3'],
     ['DATABASE_SCHEMA', 'Robert"); drop'],
+    ['DATABASE_POOL_SIZE', '0'],
   ] as const) {
     it(`refuses ${name}=${value} with a message naming ${name}`, () => {
       expect(() => loadConfig({ [name]: value })).to.throw(ConfigError, name);

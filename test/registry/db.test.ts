@@ -2,6 +2,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
+import { loadConfig } from '../../src/config.js';
+import { openBackends } from '../../src/gateway.js';
 import { openDb, RegistryUnavailableError, type Db } from '../../src/registry/db.js';
 import { describeEachDb, openTestDb, TEST_PG_URL } from '../support/db.js';
 
@@ -125,6 +127,20 @@ describe('registry database failures (postgres)', () => {
     } finally {
       await again?.close();
       await t.cleanup();
+    }
+  });
+
+  it('keeps at most DATABASE_POOL_SIZE connections, queries beyond it waiting their turn', async () => {
+    const dataDir = await mkdtemp(path.join(os.tmpdir(), 'xdsgw-pool-'));
+    const schema = `t_pool_${process.pid}`;
+    const backends = await openBackends(loadConfig({ DATABASE_URL: TEST_PG_URL, DATABASE_SCHEMA: schema, DATABASE_POOL_SIZE: '2', DATA_DIR: dataDir }));
+    try {
+      const rows = await Promise.all(Array.from({ length: 6 }, () => backends.db.query<{ pid: number }>('select pg_backend_pid() as pid from pg_sleep(0.05)')));
+      expect(new Set(rows.map(([r]) => r!.pid)).size).to.equal(2);
+    } finally {
+      await backends.db.exec(`drop schema if exists "${schema}" cascade`);
+      await backends.close();
+      await rm(dataDir, { recursive: true, force: true });
     }
   });
 });
