@@ -1,3 +1,4 @@
+import './v8-tuning.js';
 import cluster from 'node:cluster';
 import { startGatewayCluster } from './cluster.js';
 import { ConfigError, loadConfig, type Config } from './config.js';

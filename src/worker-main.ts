@@ -1,3 +1,4 @@
+import './v8-tuning.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { openBackends, runWorkers } from './gateway.js';
 import { createLogger } from './log.js';
