@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { FloorSpec } from './query-floor.js';
-import { nodeArgs } from './gateway-process.js';
+import { GATEWAY_NODE_ARGS, nodeArgs } from './gateway-process.js';
 
 /** A SQL literal of a parameter value. pgbench reads `:name` as a variable even inside quotes, so ':' is written chr(58). */
 function literal(v: unknown): string {
@@ -77,9 +77,9 @@ export interface FloorServer {
   stop(): Promise<void>;
 }
 
-/** Starts bench/support/query-floor.ts on `port` for this statement. */
+/** Starts bench/support/query-floor.ts on `port` for this statement, with the gateway's V8 settings. */
 export async function startQueryFloor(spec: FloorSpec, env: NodeJS.ProcessEnv, port: number): Promise<FloorServer> {
-  const child = spawn(process.execPath, [...nodeArgs(), '--import', 'tsx', 'bench/support/query-floor.ts', String(port)], {
+  const child = spawn(process.execPath, [...GATEWAY_NODE_ARGS, ...nodeArgs(), '--import', 'tsx', 'bench/support/query-floor.ts', String(port)], {
     env: { ...env, FLOOR_SPEC: JSON.stringify(spec) },
     stdio: ['ignore', 'pipe', 'inherit'],
   });

@@ -11,7 +11,7 @@ export interface GatewayProcess {
 export const nodeArgs = (): string[] => (process.env.BENCH_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
 
 /** The gateway's own node options, as `npm start` (package.json) and the Docker image (Dockerfile) give them. */
-const GATEWAY_NODE_ARGS = ['--max-semi-space-size=64'];
+export const GATEWAY_NODE_ARGS = ['--max-semi-space-size=64'];
 
 /** The gateway as `npm start` runs it, in its own process, so that its CPU is apart from the load generator's. */
 export async function startGatewayProcess(env: NodeJS.ProcessEnv, port: number, readyTimeoutMs = 60_000): Promise<GatewayProcess> {

@@ -7,8 +7,10 @@
  * the gap between it and the gateway is what the gateway's own work costs.
  *
  * `node --import tsx bench/support/query-floor.ts PORT` with FLOOR_SPEC (JSON of FloorSpec), DATABASE_URL
- * and DATABASE_SCHEMA in the environment; prints "listening" when ready.
+ * and DATABASE_SCHEMA in the environment; prints "listening" when ready. It runs with the gateway's V8
+ * settings (its node options and src/v8-tuning.ts), which a bare server over `pg` needs as much.
  */
+import '../../src/v8-tuning.js';
 import http from 'node:http';
 import pg from 'pg';
 
