@@ -18,6 +18,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Agent, request } from 'undici';
+import { loadConfig } from '../src/config.js';
 import { STATUS } from '../src/ebrim/uuids.js';
 import { openDb, type Db } from '../src/registry/db.js';
 import { migrate } from '../src/registry/migrate.js';
@@ -250,7 +251,7 @@ async function main(): Promise<void> {
     const findPlan = plans[0]!;
     const vary = findPlan.params.indexOf(patientIdOf(7));
     floor = await startQueryFloor(
-      { sql: findPlan.sql, params: findPlan.params, vary, pattern: "(\\d{15})\\^\\^\\^&amp;", suffix: '^^^&1.2.250.1.213.1.4.8&ISO', connections: 16 },
+      { sql: findPlan.sql, params: findPlan.params, vary, pattern: "(\\d{15})\\^\\^\\^&amp;", suffix: '^^^&1.2.250.1.213.1.4.8&ISO', connections: loadConfig(env).databasePoolSize },
       env,
       port + 1,
     );
