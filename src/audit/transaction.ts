@@ -18,19 +18,25 @@ export function responseOutcome(bodyXml: string): AuditOutcome {
   return bodyXml.startsWith('Failure"', from) || bodyXml.startsWith('PartialSuccess"', from) ? 4 : 0;
 }
 
-/** Writes the ATNA record of one SOAP transaction: who, what, which patients and documents, how it ended. */
+/**
+ * Writes the ATNA record of one SOAP transaction: who, what, which patients and documents, how it ended.
+ * The patients are those the request names, else those of what the transaction found (patientIdsOfAnswer).
+ */
 export async function auditSoapTransaction(
   ctx: GatewayContext,
   transaction: string,
   request: SoapRequest,
   outcome: { indicator: AuditOutcome; description?: string },
   network: { sourceAddress?: string; destination: string },
+  patientIdsOfAnswer?: string[],
 ): Promise<void> {
   if (!ctx.audit) return;
   const kind = TRANSACTION_AUDIT[transaction];
   if (!kind) return;
   const subjects = auditSubjects(request.body);
-  // Retrieve and delete requests name documents only: the trail reads their patients with its batch.
+  const patientIds = subjects.patientIds.length ? subjects.patientIds : (patientIdsOfAnswer ?? []);
+  // Retrieve and delete requests, and queries by id, name documents only: unless the transaction found their
+  // patients, the trail reads them with its batch.
   await ctx.audit.record(
     transactionEvent(ctx, kind, transaction, {
       outcome: outcome.indicator,
@@ -38,7 +44,7 @@ export async function auditSoapTransaction(
       caller: ctx.caller,
       sourceAddress: network.sourceAddress,
       destination: network.destination,
-      patientIds: subjects.patientIds,
+      patientIds,
       documentIds: subjects.documentIds,
       query: subjects.query,
     }),

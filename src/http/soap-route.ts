@@ -7,7 +7,7 @@ import { transactionOfEndpoint } from '../metrics/gateway-metrics.js';
 import { parseEnvelope, responseEnvelope, actionNotSupported, type SoapRequest } from '../soap/envelope.js';
 import { SoapFault, faultEnvelope, SOAP_CONTENT_TYPE } from '../soap/fault.js';
 import { buildMtomResponse, readSoapMessage } from '../soap/mtom.js';
-import type { Transaction } from '../transactions/index.js';
+import type { Transaction, TransactionResult } from '../transactions/index.js';
 import { headOf, type XmlPiece } from '../xml/pieces.js';
 import { BodyError, readBody } from './body.js';
 import { beginRequest, pathOf, type LoggedResponse, type RequestLocals } from './request-log.js';
@@ -35,12 +35,12 @@ export function soapEndpoint(transactions: Map<string, Transaction>, ctx: Gatewa
       audited = { transaction: transaction.name, request };
       requestCtx.caller = ctx.authenticator?.authenticate(incoming.soapXml, request);
       const admission = ctx.backpressure?.admit(transaction.name) ?? { admitted: true, release: () => undefined };
-      const result = admission.admitted
+      const result: TransactionResult = admission.admitted
         ? await transaction.handle(request, incoming.attachments, requestCtx).finally(admission.release)
         : { bodyXml: registryResponseXml([admission.error]) };
       // The status and errors are in the body's first piece: a large answer is not searched through.
       const head = headOf(result.bodyXml);
-      await auditSoapTransaction(requestCtx, transaction.name, request, { indicator: responseOutcome(head) }, network);
+      await auditSoapTransaction(requestCtx, transaction.name, request, { indicator: responseOutcome(head) }, network, result.patientIdsOfAnswer);
       const envelope = responseEnvelope({ action: responseAction(transaction.action), relatesTo, bodyXml: result.bodyXml });
       if (result.attachments || incoming.mtom) {
         const mtom = buildMtomResponse(envelope, result.attachments ?? []);

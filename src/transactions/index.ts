@@ -14,6 +14,11 @@ export interface TransactionResult {
   bodyXml: string | XmlPieces;
   /** Present when the response carries documents: it then goes out as MTOM. */
   attachments?: { contentId: string; contentType: string; body: Buffer }[];
+  /**
+   * The patients of the registry objects the transaction found, when it knows them: the audit record names
+   * them when the request names none, instead of reading them from the registry again.
+   */
+  patientIdsOfAnswer?: string[];
 }
 
 export interface Transaction {
@@ -52,7 +57,7 @@ export const TRANSACTIONS: Transaction[] = [
   {
     name: 'ITI-18',
     action: SOAP_ACTION.iti18,
-    handle: async (request, _attachments, ctx) => ({ bodyXml: await registryStoredQuery(request.body, ctx) }),
+    handle: (request, _attachments, ctx) => registryStoredQuery(request.body, ctx),
   },
 ];
 

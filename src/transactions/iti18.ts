@@ -9,6 +9,7 @@ import { RegistryUnavailableError } from '../registry/db.js';
 import { writeLeafClass, type ResultObject } from '../registry/stored-queries/execute.js';
 import { runStoredQuery, type StoredQueryAnswer } from '../registry/stored-queries/run.js';
 import type { XmlPiece, XmlPieces } from '../xml/pieces.js';
+import type { TransactionResult } from './index.js';
 import type { XmlElement } from '../xml/tree.js';
 
 /**
@@ -16,22 +17,35 @@ import type { XmlElement } from '../xml/tree.js';
  * named by its id runs with its parameters bound as SQL parameters, and the objects come back as
  * LeafClass ebRIM or ObjectRefs in a query:AdhocQueryResponse.
  */
-export async function registryStoredQuery(body: XmlElement, ctx: GatewayContext): Promise<string | XmlPieces> {
+export async function registryStoredQuery(body: XmlElement, ctx: GatewayContext): Promise<TransactionResult> {
   const { query, errors } = parseAdhocQueryRequest(body);
-  if (!query) return adhocQueryResponse(errors, []);
+  if (!query) return { bodyXml: adhocQueryResponse(errors, []) };
   let answer: StoredQueryAnswer;
+  let patientIdsOfAnswer: string[] | undefined;
   try {
     answer = await runStoredQuery(ctx.registry.db, query, { maxResults: ctx.config.storedQueryMaxResults, homeCommunityId: ctx.config.homeCommunityId });
+    // Before the access policy: a document hidden from the caller was still looked for in its patient's record.
+    patientIdsOfAnswer = patientsOf(answer.objects);
     // The access policy: a refused record replaces the whole answer, hidden documents leave it.
     const shown = await filterQueryAnswer(ctx, queryPatientIds(query.slots), answer.objects);
-    if (shown.refusal) return adhocQueryResponse([shown.refusal], []);
+    if (shown.refusal) return { bodyXml: adhocQueryResponse([shown.refusal], []), patientIdsOfAnswer };
     answer.objects = shown.objects;
   } catch (err) {
     if (!(err instanceof RegistryUnavailableError)) throw err;
     ctx.logger.error({ err: err.message }, 'registry unavailable during stored query');
-    return adhocQueryResponse([new XdsError('XDSRegistryNotAvailable', 'the registry database is not available')], []);
+    return { bodyXml: adhocQueryResponse([new XdsError('XDSRegistryNotAvailable', 'the registry database is not available')], []) };
   }
-  return adhocQueryResponse(answer.errors, objectList(answer));
+  return { bodyXml: adhocQueryResponse(answer.errors, objectList(answer)), patientIdsOfAnswer };
+}
+
+/**
+ * The patients of the documents, submission sets and folders found (each carries its patient id), or
+ * undefined when nothing but associations was found: those name no patient, the audit trail reads them.
+ */
+function patientsOf(objects: ResultObject[]): string[] | undefined {
+  const patients = new Set<string>();
+  for (const o of objects) if (o.patientId !== undefined) patients.add(o.patientId);
+  return patients.size ? [...patients] : undefined;
 }
 
 /**

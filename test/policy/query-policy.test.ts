@@ -79,7 +79,7 @@ describe('ITI-18 under the access policy (signed VIHF assertions)', function () 
     const body = child(envelope, NS.soap12, 'Body')!.children[0]!;
     const caller: PatientCaller = { kind: 'patient', patientId };
     const answer = await registryStoredQuery(body, { ...p.gw.gateway.context, caller, clock: now ? () => now : undefined });
-    return queryView(parseXml(bodyBytes(answer).toString('utf8')));
+    return queryView(parseXml(bodyBytes(answer.bodyXml).toString('utf8')));
   }
 
   describe('masked documents', () => {
@@ -164,6 +164,29 @@ describe('ITI-18 under the access policy (signed VIHF assertions)', function () 
       expect(masked).to.deep.equal(unknown);
       expect(masked).to.deep.equal({ status: 'Success', errors: [], objects: [] });
       expect(documentsOf(await query(spec(masquePs), { ...AUTHOR }))).to.deep.equal([masquePs]);
+    });
+
+    it('writes a GetDocuments, which names no patient, into the access history of the patient whose documents it found, hidden ones too', async () => {
+      const spec = (uniqueId: string): StoredQuerySpec => ({ queryId: Q.getDocuments, params: { $XDSDocumentEntryUniqueId: queryList(uniqueId) } });
+      const unknown = '1.2.250.1.999.9.515152';
+      // The transaction hands the audit the patients it found, so that the trail need not read them again.
+      const asPatient = async (s: StoredQuerySpec) => {
+        const envelope = parseXml(buildIti18Request(s).body.toString('utf8'));
+        const caller: PatientCaller = { kind: 'patient', patientId };
+        return registryStoredQuery(child(envelope, NS.soap12, 'Body')!.children[0]!, { ...p.gw.gateway.context, caller });
+      };
+      expect((await asPatient(spec(masquePs))).patientIdsOfAnswer).to.deep.equal([patientId]);
+      expect((await asPatient(spec(unknown))).patientIdsOfAnswer).to.equal(undefined);
+
+      const queriesInHistory = async (): Promise<number> => {
+        const history = await p.api('GET', recordPath(patientId, '/access-history'), { token });
+        return (history.body.events as { operation: string }[]).filter((e) => e.operation === 'ITI-18').length;
+      };
+      const before = await queriesInHistory();
+      expect(documentsOf(await query(spec(plain)))).to.deep.equal([plain]);
+      expect(documentsOf(await query(spec(masquePs)))).to.deep.equal([]);
+      expect(documentsOf(await query(spec(unknown)))).to.deep.equal([]);
+      expect(await queriesInHistory()).to.equal(before + 2);
     });
   });
 
