@@ -53,6 +53,7 @@ export interface CommitInput {
 export interface RetrievableDocument {
   uniqueId: string;
   entryUuid: string;
+  patientId: string;
   contentKey: string | null;
   mimeType: string;
   repositoryUniqueId: string | null;
@@ -76,6 +77,7 @@ const MAX_ATTEMPTS = 3;
 interface RetrieveRow {
   unique_id: string;
   entry_uuid: string;
+  patient_id: string;
   content_key: string | null;
   mime_type: string;
   repository_unique_id: string | null;
@@ -85,7 +87,7 @@ interface RetrieveRow {
   inline_content: Uint8Array | null;
 }
 
-const RETRIEVE_SQL = `select unique_id, entry_uuid, content_key, mime_type, repository_unique_id, size, hash, status, inline_content
+const RETRIEVE_SQL = `select unique_id, entry_uuid, patient_id, content_key, mime_type, repository_unique_id, size, hash, status, inline_content
   from document_entries where unique_id = any($1::text[]) and deleted_at is null order by version desc`;
 
 /** The XDS registry's storage: patients, and submissions committed all-or-nothing. */
@@ -199,6 +201,7 @@ export class Registry {
       const doc: RetrievableDocument = {
         uniqueId: r.unique_id,
         entryUuid: r.entry_uuid,
+        patientId: r.patient_id,
         contentKey: r.content_key,
         mimeType: r.mime_type,
         repositoryUniqueId: r.repository_unique_id,

@@ -23,6 +23,8 @@ export interface RetrievedDocument {
 export interface RetrieveResult {
   bodyXml: string;
   attachments: { contentId: string; contentType: string; body: Buffer }[];
+  /** The patients of the requested documents, when the registry knew every one of them (for the audit record). */
+  patientIdsOfAnswer?: string[];
 }
 
 interface PendingDocument {
@@ -82,7 +84,10 @@ export async function retrieveDocumentSet(request: XmlElement, ctx: GatewayConte
     if (bytes instanceof XdsError) errors.push(bytes);
     else documents.push({ request: p.request, mimeType: p.mimeType, bytes, contentId: `doc${documents.length}@xds-gateway` });
   }
-  return response(errors, documents);
+  // Refused documents too: the request was an attempt on their patients' records. One not found leaves the patients to the audit trail.
+  const allFound = ours.length === requests.length && uniqueIds.every((id) => found.has(id));
+  const patientIdsOfAnswer = allFound ? [...new Set([...found.values()].map((d) => d.patientId))] : undefined;
+  return { ...response(errors, documents), patientIdsOfAnswer };
 }
 
 /** The bytes of one document, or the repository error that answers for it. */

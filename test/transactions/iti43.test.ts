@@ -1,6 +1,9 @@
 import { rm } from 'node:fs/promises';
 import { expect } from 'chai';
 import { hashBytes } from '../../src/content/store.js';
+import { NS } from '../../src/ebrim/uuids.js';
+import { retrieveDocumentSet } from '../../src/transactions/iti43.js';
+import { child, parseXml } from '../../src/xml/tree.js';
 import { buildIti41Request, buildIti43Request, makeLabResult, newOid, newPatientId } from '../support/requests.js';
 import { forEachRegistryMode, startTestGateway, type TestGateway } from '../support/gateway.js';
 import { faultOf, retrieveResult, submissionResult } from '../support/responses.js';
@@ -10,10 +13,11 @@ forEachRegistryMode((mode) => {
     this.timeout(60_000);
     let gw: TestGateway;
     let stored: { uniqueId: string; bytes: Buffer; mimeType: string }[];
+    let patientId: string;
 
     before(async () => {
       gw = await startTestGateway(mode);
-      const patientId = newPatientId();
+      patientId = newPatientId();
       await gw.registerPatient(patientId);
       const docs = [
         { bytes: makeLabResult(patientId, { sizeKb: 5 }), mimeType: 'text/xml' },
@@ -75,6 +79,23 @@ forEachRegistryMode((mode) => {
         ['XDSRepositoryError', lostId],
         ['XDSDocumentUniqueIdError', unknown],
       ]);
+    });
+
+    it('hands the audit record the patient of the documents asked for, and leaves it to the audit trail when one is unknown', async () => {
+      const retrieve = async (ids: string[]) => {
+        const req = buildIti43Request(ids.map((documentUniqueId) => ({ repositoryUniqueId: gw.config.repositoryUniqueId, documentUniqueId })));
+        return retrieveDocumentSet(child(parseXml(req.body.toString('utf8')), NS.soap12, 'Body')!.children[0]!, gw.gateway.context);
+      };
+      expect((await retrieve(stored.map((s) => s.uniqueId))).patientIdsOfAnswer).to.deep.equal([patientId]);
+      expect((await retrieve([stored[0]!.uniqueId, newOid()])).patientIdsOfAnswer).to.equal(undefined);
+      // Either way, the record of a retrieve names the documents' patient.
+      for (const ids of [[stored[1]!.uniqueId], [stored[1]!.uniqueId, newOid()]]) {
+        await ask(ids.map((documentUniqueId) => ({ documentUniqueId })));
+        const [last] = await gw.gateway.context.registry.db.query<{ patient_ids: string[]; document_ids: string[] }>(
+          `select patient_ids, document_ids from audit_events where event_type = 'ITI-43' order by id desc limit 1`,
+        );
+        expect(last).to.deep.equal({ patient_ids: [patientId], document_ids: ids });
+      }
     });
 
     it('answers XDSUnknownRepositoryId for another repository', async () => {
