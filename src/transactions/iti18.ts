@@ -9,8 +9,8 @@ import { RegistryUnavailableError } from '../registry/db.js';
 import { writeLeafClass, type ResultObject } from '../registry/stored-queries/execute.js';
 import { runStoredQuery, type StoredQueryAnswer } from '../registry/stored-queries/run.js';
 import type { XmlPiece, XmlPieces } from '../xml/pieces.js';
-import type { TransactionResult } from './index.js';
 import type { XmlElement } from '../xml/tree.js';
+import type { TransactionResult } from './index.js';
 
 /**
  * ITI-18 Registry Stored Query (ITI TF-2a §3.18): the AdhocQueryRequest is read, the stored query
