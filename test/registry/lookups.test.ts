@@ -22,7 +22,7 @@ describeEachDb('Registry lookups', (suite) => {
     expect(await registry.patientExists(other)).to.equal(true);
   });
 
-  it('finds documents for retrieve by uniqueId with their content key, size, hash and repository', async () => {
+  it('finds documents for retrieve by uniqueId with their patient, content key, size, hash and repository', async () => {
     const s = makeSubmission({ patientId, documents: 2 });
     for (const d of s.metadata.documentEntries) d.repositoryUniqueId = '1.2.250.1.999.1.1.1';
     await registry.commitSubmission({ submissionId: newSubmissionId(), metadata: s.metadata, stored: s.stored });
@@ -34,6 +34,7 @@ describeEachDb('Registry lookups', (suite) => {
       expect(found.get(d.uniqueId)).to.deep.equal({
         uniqueId: d.uniqueId,
         entryUuid: d.id,
+        patientId,
         contentKey: st.contentKey,
         mimeType: 'text/xml',
         repositoryUniqueId: '1.2.250.1.999.1.1.1',
