@@ -45,7 +45,6 @@ export class RegistryUnavailableError extends Error {
   }
 }
 
-
 export async function openDb(opts: OpenDbOptions): Promise<Db> {
   if (!SCHEMA_NAME.test(opts.schema)) throw new Error(`schema must be a lower-case SQL identifier, got '${opts.schema}'`);
   if (opts.databaseUrl) return openPostgres(opts.databaseUrl, opts);

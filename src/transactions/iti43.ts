@@ -6,6 +6,7 @@ import { XdsError } from '../errors.js';
 import { retrieveRefusals } from '../policy/enforce.js';
 import { escapeXml, type XmlElement } from '../xml/tree.js';
 import { SoapFault } from '../soap/fault.js';
+import type { TransactionResult } from './index.js';
 
 export interface DocumentRequest {
   homeCommunityId?: string;
@@ -18,13 +19,6 @@ export interface RetrievedDocument {
   mimeType: string;
   bytes: Buffer;
   contentId: string;
-}
-
-export interface RetrieveResult {
-  bodyXml: string;
-  attachments: { contentId: string; contentType: string; body: Buffer }[];
-  /** The patients of the requested documents, when the registry knew every one of them (for the audit record). */
-  patientIdsOfAnswer?: string[];
 }
 
 interface PendingDocument {
@@ -41,7 +35,7 @@ const MAX_DOCUMENT_REQUESTS = 1000;
  * registry (deprecated ones too) and returned byte-identical with its mimeType, as an MTOM part.
  * Unknown repository or document gives an error for that request and PartialSuccess for the rest.
  */
-export async function retrieveDocumentSet(request: XmlElement, ctx: GatewayContext): Promise<RetrieveResult> {
+export async function retrieveDocumentSet(request: XmlElement, ctx: GatewayContext): Promise<TransactionResult> {
   const requests = parseRetrieveRequest(request);
   const errors: XdsError[] = [];
   const ours = requests.filter((r) => {
@@ -117,7 +111,7 @@ function parseRetrieveRequest(el: XmlElement): DocumentRequest[] {
   });
 }
 
-function response(errors: XdsError[], documents: RetrievedDocument[]): RetrieveResult {
+function response(errors: XdsError[], documents: RetrievedDocument[]): TransactionResult {
   const partial = documents.length > 0 && errors.length > 0;
   // Per-document errors stay errors in a PartialSuccess (ITI TF-2b §3.43.4.2.3): the status says the rest succeeded.
   const registryResponse = registryResponseXml(errors, { partialSuccess: partial });
