@@ -12,6 +12,8 @@
  * bare HTTP server over `pg` that answers the stored templates as they are.
  * Figures go to bench/results/<date>-query.json. Set BENCH_KEEP_SCHEMA=1 to keep the seeded schema
  * (its name is printed) and BENCH_SCHEMA=<name> to reuse one.
+ * The load is sent by a minimal keep-alive client (bench/support/http-client.ts) that leaves the CPU to the
+ * gateway and PostgreSQL; BENCH_HTTP_CLIENT=undici sends it with undici instead, for comparison.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -31,6 +33,7 @@ import { drive, drivePaced, type LoadFigures } from './support/drive.js';
 import { hasPgbench, pgbench, startQueryFloor, type FloorServer, type PgbenchFigures } from './support/floors.js';
 import { PostgresProcesses, round, UsageSampler, withDescendants, type ProcessGroup } from './support/proc.js';
 import { startGatewayProcess, type GatewayProcess } from './support/gateway-process.js';
+import { HttpPool, prepareRequest, type HttpAnswer } from './support/http-client.js';
 
 const FIND_DOCUMENTS = 'urn:uuid:14d4debf-8f97-4251-9a74-a90016b0af0d';
 const GET_DOCUMENTS = 'urn:uuid:5c4f972b-d56b-40ac-a5fc-c8ca9b40b9d4';
@@ -104,6 +107,8 @@ interface Figures extends LoadFigures {
   resultsPerQuery: number;
   /** CPU milliseconds per query of the gateway, of PostgreSQL (its backends and WAL/checkpoint processes) and of this load client. */
   cpuMsPerQuery: Record<string, number>;
+  /** The first request that failed, if one did: its error, or that its answer was not a Success. */
+  firstError?: string;
 }
 
 /**
@@ -118,13 +123,22 @@ async function measure(
   groups: ProcessGroup[],
   pacedRate?: number,
 ): Promise<Figures> {
+  let firstError: string | undefined;
+  const checked = async (i: number): Promise<number | undefined> => {
+    const entries = await run(i).catch((err: Error) => {
+      firstError ??= err.message;
+      return undefined;
+    });
+    if (entries === undefined) firstError ??= 'an answer other than an HTTP 200 Success';
+    return entries;
+  };
   const usage = new UsageSampler(groups, {});
   await usage.start();
-  const { figures, total } = pacedRate ? await drivePaced(scenario, concurrency, pacedRate, durationMs, run) : await drive(scenario, concurrency, durationMs, run);
+  const { figures, total } = pacedRate ? await drivePaced(scenario, concurrency, pacedRate, durationMs, checked) : await drive(scenario, concurrency, durationMs, checked);
   const used = await usage.stop();
   const ok = figures.requests - figures.errors;
   const cpuMsPerQuery = Object.fromEntries(Object.entries(used.groups).map(([name, g]) => [name, figures.requests ? round((1000 * g.cpuSeconds) / figures.requests, 3) : 0]));
-  return { ...figures, resultsPerQuery: ok ? total / ok : 0, cpuMsPerQuery };
+  return { ...figures, resultsPerQuery: ok ? total / ok : 0, cpuMsPerQuery, ...(firstError === undefined ? {} : { firstError }) };
 }
 
 const SUCCESS = Buffer.from('ResponseStatusType:Success"');
@@ -138,21 +152,54 @@ function occurrences(haystack: Buffer, needle: Buffer): number {
 }
 
 /** The number of ExtrinsicObjects of a Success answer; undefined for anything else. The answer is read as bytes, never decoded. */
-async function postQuery(agent: Agent, url: string, body: { contentType: string; body: Buffer }): Promise<number | undefined> {
-  const res = await request(url, { method: 'POST', headers: { 'content-type': body.contentType }, body: body.body, dispatcher: agent });
-  const chunks: Buffer[] = [];
-  for await (const chunk of res.body) chunks.push(chunk as Buffer);
-  const answer = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+function entriesOf(answer: HttpAnswer): number | undefined {
   // The response status comes first: within the first kilobyte of the envelope.
-  if (res.statusCode !== 200 || answer.subarray(0, 2048).indexOf(SUCCESS) === -1) return undefined;
-  return occurrences(answer, EXTRINSIC_OBJECT);
+  if (answer.status !== 200 || answer.body.subarray(0, 2048).indexOf(SUCCESS) === -1) return undefined;
+  return occurrences(answer.body, EXTRINSIC_OBJECT);
 }
 
-/** Request bodies built before the clock starts, so that the load generator spends its CPU on sending and reading only. */
-function prebuilt(count: number, build: (i: number) => { contentType: string; body: Buffer }): (i: number) => { contentType: string; body: Buffer } {
-  const bodies = Array.from({ length: count }, (_, i) => build(i));
-  return (i) => bodies[i % count]!;
+type QueryBody = { contentType: string; body: Buffer };
+
+/**
+ * CONCURRENCY connections to one URL. `prepare` turns a set of queries into a run that sends the i-th of them (modulo
+ * their number): the requests are built before the clock starts, so that the load client spends its CPU on sending
+ * and reading only.
+ */
+interface QueryClient {
+  prepare(queries: QueryBody[]): (i: number) => Promise<number | undefined>;
+  close(): Promise<void>;
 }
+
+/** The light client (bench/support/http-client.ts): each query's request bytes are built once, then written as they are. */
+function lightClient(url: URL): QueryClient {
+  const pool = new HttpPool(url.hostname, Number(url.port), CONCURRENCY);
+  return {
+    prepare(queries) {
+      const requests = queries.map((q) => prepareRequest(url, q.contentType, q.body));
+      return async (i) => entriesOf(await pool.send(requests[i % requests.length]!));
+    },
+    close: async () => pool.close(),
+  };
+}
+
+/** undici, as the other benchmarks send their load (BENCH_HTTP_CLIENT=undici). */
+function undiciClient(url: URL): QueryClient {
+  const agent = new Agent({ connections: CONCURRENCY, pipelining: 1, keepAliveTimeout: 30_000 });
+  return {
+    prepare: (queries) => async (i) => {
+      const q = queries[i % queries.length]!;
+      const res = await request(url, { method: 'POST', headers: { 'content-type': q.contentType }, body: q.body, dispatcher: agent });
+      const chunks: Buffer[] = [];
+      for await (const chunk of res.body) chunks.push(chunk as Buffer);
+      return entriesOf({ status: res.statusCode, body: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks) });
+    },
+    close: () => agent.close(),
+  };
+}
+
+const HTTP_CLIENT = process.env.BENCH_HTTP_CLIENT ?? 'light';
+if (HTTP_CLIENT !== 'light' && HTTP_CLIENT !== 'undici') throw new Error(`BENCH_HTTP_CLIENT must be 'light' or 'undici', got '${HTTP_CLIENT}'`);
+const queryClient = HTTP_CLIENT === 'undici' ? undiciClient : lightClient;
 
 const PREBUILT_REQUESTS = 16_384;
 
@@ -169,7 +216,7 @@ async function main(): Promise<void> {
   let gateway: GatewayProcess | undefined;
   let floor: FloorServer | undefined;
   let postgres: PostgresProcesses | undefined;
-  const agent = new Agent({ connections: CONCURRENCY, pipelining: 1, keepAliveTimeout: 30_000 });
+  const clients: QueryClient[] = [];
   try {
     await migrate(db);
     const [{ count, registered }] = (await db.query<{ count: number; registered: number }>(
@@ -179,7 +226,7 @@ async function main(): Promise<void> {
     if (count >= n && registered === 0) throw new Error(`schema ${schema} was seeded before the registry seed registered its patients: seed a new one`);
     const patients = count >= n ? registered : await seed(db, n);
     const seedSeconds = count >= n ? 0 : (performance.now() - seedStart) / 1000;
-    console.log(`registry schema ${schema}: ${Math.max(count, n).toLocaleString('en')} document entries, ${patients.toLocaleString('en')} patients${seedSeconds ? `, seeded in ${seedSeconds.toFixed(0)} s` : ''}`);
+    console.log(`registry schema ${schema}: ${Math.max(count, n).toLocaleString('en')} document entries, ${patients.toLocaleString('en')} patients${seedSeconds ? `, seeded in ${seedSeconds.toFixed(0)} s` : ''}; load sent by the ${HTTP_CLIENT} client`);
 
     const plans = [
       ...(await explain(db, { queryId: FIND_DOCUMENTS, returnType: 'LeafClass', slots: findDocuments(patientIdOf(7)) })),
@@ -213,14 +260,18 @@ async function main(): Promise<void> {
       { name: 'postgres', pids: () => postgres!.list() },
       { name: 'load', pids: () => [process.pid] },
     ];
-    const url = `${gateway.base}/xds/iti18`;
+    const url = new URL(`${gateway.base}/xds/iti18`);
     const patientAt = (i: number): string => patientIdOf((i * 7919) % patients);
-    const findRequest = prebuilt(PREBUILT_REQUESTS, (i) =>
+    const findQueries = Array.from({ length: PREBUILT_REQUESTS }, (_, i) =>
       buildIti18Request({ queryId: FIND_DOCUMENTS, params: Object.fromEntries(findDocuments(patientAt(i)).map((s) => [s.name, s.values[0]!])) }),
     );
-    const getRequest = prebuilt(PREBUILT_REQUESTS, (i) => buildIti18Request({ queryId: GET_DOCUMENTS, params: { $XDSDocumentEntryUniqueId: queryList(documentUniqueIdOf(1 + ((i * 104729) % n))) } }));
-    const find = (i: number) => postQuery(agent, url, findRequest(i));
-    const get = (i: number) => postQuery(agent, url, getRequest(i));
+    const getQueries = Array.from({ length: PREBUILT_REQUESTS }, (_, i) =>
+      buildIti18Request({ queryId: GET_DOCUMENTS, params: { $XDSDocumentEntryUniqueId: queryList(documentUniqueIdOf(1 + ((i * 104729) % n))) } }),
+    );
+    const client = queryClient(url);
+    clients.push(client);
+    const find = client.prepare(findQueries);
+    const get = client.prepare(getQueries);
 
     // A gateway that has just started answers slower until V8 has optimised its hot functions: for about ten
     // seconds of this load, the interpreted code keeps every answer's rows alive through two scavenges (130 KB
@@ -257,8 +308,9 @@ async function main(): Promise<void> {
     );
     const floorPid = floor.child.pid!;
     const floorPostgres = new PostgresProcesses(databaseUrl, () => [floorPid]);
-    const floorUrl = `${floor.base}/xds/iti18`;
-    const floorFigures = await measure('find-documents-floor-http', CONCURRENCY, SECONDS * 1000, (i) => postQuery(agent, floorUrl, findRequest(i)), [
+    const floorClient = queryClient(new URL(`${floor.base}/xds/iti18`));
+    clients.push(floorClient);
+    const floorFigures = await measure('find-documents-floor-http', CONCURRENCY, SECONDS * 1000, floorClient.prepare(findQueries), [
       { name: 'gateway', pids: () => [floorPid] },
       { name: 'postgres', pids: () => floorPostgres.list() },
       { name: 'load', pids: () => [process.pid] },
@@ -291,17 +343,19 @@ async function main(): Promise<void> {
     writeFileSync(
       file,
       JSON.stringify(
-        { date: new Date().toISOString(), node: process.version, cpus: os.cpus().length, documents: Math.max(count, n), patients, seedSeconds, figures, pgbenchFloor, plans: plans.map((p) => ({ sql: p.sql, plan: p.plan })) },
+        { date: new Date().toISOString(), node: process.version, cpus: os.cpus().length, httpClient: HTTP_CLIENT, documents: Math.max(count, n), patients, seedSeconds, figures, pgbenchFloor, plans: plans.map((p) => ({ sql: p.sql, plan: p.plan })) },
         null,
         2,
       ),
     );
     console.log(`figures written to ${file}`);
+    const failed = figures.filter((f) => f.errors > 0);
+    if (failed.length) throw new Error(`queries failed: ${failed.map((f) => `${f.scenario} ${f.errors} of ${f.requests}, the first: ${f.firstError}`).join('; ')}`);
   } finally {
     await postgres?.close();
     await gateway?.stop();
     await floor?.stop();
-    await agent.close();
+    for (const client of clients) await client.close();
     if (!keep) await db.exec(`drop schema if exists "${schema}" cascade`);
     else console.log(`kept schema ${schema}`);
     await db.close();

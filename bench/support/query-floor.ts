@@ -51,8 +51,10 @@ function main(): void {
       const params = spec.params.map((p, i) => (i === spec.vary ? value + spec.suffix : p));
       pool.query<{ leaf_xml: string }>({ name: 'floor', text: spec.sql, values: params }).then(
         (r) => {
-          res.writeHead(200, { 'content-type': 'application/soap+xml; charset=utf-8' });
-          res.end(Buffer.concat([OPEN, ...r.rows.map((row) => Buffer.from(row.leaf_xml, 'utf8')), CLOSE]));
+          const answer = Buffer.concat([OPEN, ...r.rows.map((row) => Buffer.from(row.leaf_xml, 'utf8')), CLOSE]);
+          // With its length, as the gateway sends its answers (src/http/soap-route.ts): not in chunks.
+          res.writeHead(200, { 'content-type': 'application/soap+xml; charset=utf-8', 'content-length': answer.length });
+          res.end(answer);
         },
         (err: Error) => res.writeHead(500).end(err.message),
       );
