@@ -170,13 +170,13 @@ interface QueryClient {
   close(): Promise<void>;
 }
 
-/** The light client (bench/support/http-client.ts): each query's request bytes are built once, then written as they are. */
+/** The light client (bench/support/http-client.ts): each query's request bytes are built once, then written as they are; answers are read in place. */
 function lightClient(url: URL): QueryClient {
   const pool = new HttpPool(url.hostname, Number(url.port), CONCURRENCY);
   return {
     prepare(queries) {
       const requests = queries.map((q) => prepareRequest(url, q.contentType, q.body));
-      return async (i) => entriesOf(await pool.send(requests[i % requests.length]!));
+      return (i) => pool.send(requests[i % requests.length]!, entriesOf);
     },
     close: async () => pool.close(),
   };

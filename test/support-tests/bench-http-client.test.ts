@@ -2,7 +2,10 @@ import http from 'node:http';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
-import { HttpPool, parseHead, prepareRequest } from '../../bench/support/http-client.js';
+import { HttpPool, parseHead, prepareRequest, type HttpAnswer } from '../../bench/support/http-client.js';
+
+/** An answer as text: the body is lent to the reader only. */
+const asText = (answer: HttpAnswer): { status: number; text: string } => ({ status: answer.status, text: answer.body.toString('utf8') });
 
 /** Every socket a test server accepted, destroyed after each test (a server closes once its sockets are gone). */
 const accepted = new Set<net.Socket>();
@@ -69,9 +72,9 @@ describe('bench HTTP client', () => {
     const p = pool(port, 1);
     const url = new URL(`http://127.0.0.1:${port}/xds/iti18?x=1`);
     for (const text of ['é premier', 'second', 'troisième']) {
-      const answer = await p.send(prepareRequest(url, 'application/soap+xml; charset=UTF-8', Buffer.from(text, 'utf8')));
+      const answer = await p.send(prepareRequest(url, 'application/soap+xml; charset=UTF-8', Buffer.from(text, 'utf8')), asText);
       expect(answer.status).to.equal(200);
-      expect(answer.body.toString('utf8')).to.equal(`POST /xds/iti18?x=1 application/soap+xml; charset=UTF-8 ${text}`);
+      expect(answer.text).to.equal(`POST /xds/iti18?x=1 application/soap+xml; charset=UTF-8 ${text}`);
     }
     expect(sockets.size).to.equal(1);
   });
@@ -88,8 +91,8 @@ describe('bench HTTP client', () => {
     });
     const p = pool(port, 3);
     const request = prepareRequest(new URL(`http://127.0.0.1:${port}/`), 'text/plain', Buffer.from('x'));
-    const answers = await Promise.all(Array.from({ length: 20 }, () => p.send(request)));
-    expect(answers.map((a) => a.body.toString())).to.deep.equal(Array(20).fill('ok'));
+    const answers = await Promise.all(Array.from({ length: 20 }, () => p.send(request, asText)));
+    expect(answers.map((a) => a.text)).to.deep.equal(Array(20).fill('ok'));
     expect(most).to.equal(3);
     expect(sockets.size).to.equal(3);
   });
@@ -103,8 +106,45 @@ describe('bench HTTP client', () => {
       for (let at = 0; at < big.length; at += 65536) res.write(big.subarray(at, at + 65536));
       res.end();
     });
-    const answer = await pool(port).send(prepareRequest(new URL(`http://127.0.0.1:${port}/`), 'text/plain', Buffer.alloc(0)));
-    expect(answer.body.equals(big)).to.equal(true);
+    const same = await pool(port).send(prepareRequest(new URL(`http://127.0.0.1:${port}/`), 'text/plain', Buffer.alloc(0)), (answer) => answer.body.equals(big));
+    expect(same).to.equal(true);
+  });
+
+  it('lends each answer only its own bytes when a connection reads a long one, then a short one, then a long one', async () => {
+    const sizes = [30_000, 5, 70_000, 1];
+    let n = 0;
+    const { port } = await httpServer((_req, res) => res.end(String.fromCharCode(97 + n).repeat(sizes[n++]!)));
+    const p = pool(port, 1);
+    const request = prepareRequest(new URL(`http://127.0.0.1:${port}/`), 'text/plain', Buffer.from('x'));
+    for (const [i, size] of sizes.entries()) expect((await p.send(request, asText)).text).to.equal(String.fromCharCode(97 + i).repeat(size));
+  });
+
+  it('reads a head that arrives in several pieces', async () => {
+    const server = net.createServer((socket) => {
+      socket.once('data', () => {
+        socket.write('HTTP/1.1 200 OK\r\nContent-Le');
+        setTimeout(() => socket.write('ngth: 5\r\n\r'), 20);
+        setTimeout(() => socket.write('\nhel'), 40);
+        setTimeout(() => socket.write('lo'), 60);
+      });
+    });
+    servers.push(server);
+    const port = await listen(server);
+    expect(await pool(port).send(prepareRequest(new URL(`http://127.0.0.1:${port}/`), 'text/plain', Buffer.from('x')), asText)).to.deep.equal({ status: 200, text: 'hello' });
+  });
+
+  it('rejects the request whose reader throws, and the connection serves the next one', async () => {
+    const { port, sockets } = await httpServer((_req, res) => res.end('answer'));
+    const p = pool(port, 1);
+    const request = prepareRequest(new URL(`http://127.0.0.1:${port}/`), 'text/plain', Buffer.from('x'));
+    const err = await rejection(
+      p.send(request, () => {
+        throw new Error('not what the reader wanted');
+      }),
+    );
+    expect(err.message).to.equal('not what the reader wanted');
+    expect((await p.send(request, asText)).text).to.equal('answer');
+    expect(sockets.size).to.equal(1);
   });
 
   it('resolves an error status with its body, and the connection serves the next request', async () => {
@@ -116,10 +156,8 @@ describe('bench HTTP client', () => {
     });
     const p = pool(port, 1);
     const request = prepareRequest(new URL(`http://127.0.0.1:${port}/`), 'text/plain', Buffer.from('x'));
-    const failed = await p.send(request);
-    expect(failed.status).to.equal(500);
-    expect(failed.body.toString()).to.equal('<soap:Fault/>');
-    expect((await p.send(request)).body.toString()).to.equal('fine');
+    expect(await p.send(request, asText)).to.deep.equal({ status: 500, text: '<soap:Fault/>' });
+    expect(await p.send(request, asText)).to.deep.equal({ status: 200, text: 'fine' });
     expect(sockets.size).to.equal(1);
   });
 
@@ -128,13 +166,13 @@ describe('bench HTTP client', () => {
       res.write('part one');
       res.end('part two');
     });
-    const err = await rejection(pool(port).send(prepareRequest(new URL(`http://127.0.0.1:${port}/`), 'text/plain', Buffer.from('x'))));
+    const err = await rejection(pool(port).send(prepareRequest(new URL(`http://127.0.0.1:${port}/`), 'text/plain', Buffer.from('x')), asText));
     expect(err.message).to.match(/Transfer-Encoding 'chunked'/);
   });
 
   it('rejects an answer without Content-Length', async () => {
     const port = await rawServer('HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nuntil the end');
-    const err = await rejection(pool(port).send(prepareRequest(new URL(`http://127.0.0.1:${port}/`), 'text/plain', Buffer.from('x'))));
+    const err = await rejection(pool(port).send(prepareRequest(new URL(`http://127.0.0.1:${port}/`), 'text/plain', Buffer.from('x')), asText));
     expect(err.message).to.match(/without Content-Length/);
   });
 
@@ -151,10 +189,10 @@ describe('bench HTTP client', () => {
     const port = await listen(server);
     const p = pool(port, 1);
     const request = prepareRequest(new URL(`http://127.0.0.1:${port}/`), 'text/plain', Buffer.from('x'));
-    const err = await rejection(p.send(request));
+    const err = await rejection(p.send(request, asText));
     expect(err.message).to.equal('connection closed after 20 of 100 body bytes');
     // 'whole' is one byte more than the 4 announced.
-    expect((await rejection(p.send(request))).message).to.equal('answer longer than its Content-Length of 4 bytes');
+    expect((await rejection(p.send(request, asText))).message).to.equal('answer longer than its Content-Length of 4 bytes');
     expect(n).to.equal(2);
   });
 
@@ -169,9 +207,9 @@ describe('bench HTTP client', () => {
     const port = await listen(server);
     const p = pool(port, 1);
     const request = prepareRequest(new URL(`http://127.0.0.1:${port}/`), 'text/plain', Buffer.from('x'));
-    expect((await p.send(request)).body.toString()).to.equal('ok');
+    expect((await p.send(request, asText)).text).to.equal('ok');
     await new Promise((resolve) => setTimeout(resolve, 50));
-    expect((await p.send(request)).body.toString()).to.equal('ok');
+    expect((await p.send(request, asText)).text).to.equal('ok');
     expect(connections).to.equal(2);
   });
 
@@ -179,7 +217,7 @@ describe('bench HTTP client', () => {
     const server = net.createServer(() => undefined);
     servers.push(server);
     const port = await listen(server);
-    const err = await rejection(pool(port, 1, 50).send(prepareRequest(new URL(`http://127.0.0.1:${port}/`), 'text/plain', Buffer.from('x'))));
+    const err = await rejection(pool(port, 1, 50).send(prepareRequest(new URL(`http://127.0.0.1:${port}/`), 'text/plain', Buffer.from('x')), asText));
     expect(err.message).to.equal('no answer within 50 ms');
   });
 
@@ -187,7 +225,7 @@ describe('bench HTTP client', () => {
     const server = net.createServer();
     const port = await listen(server);
     await new Promise((resolve) => server.close(resolve));
-    const err = await rejection(pool(port).send(prepareRequest(new URL(`http://127.0.0.1:${port}/`), 'text/plain', Buffer.from('x'))));
+    const err = await rejection(pool(port).send(prepareRequest(new URL(`http://127.0.0.1:${port}/`), 'text/plain', Buffer.from('x')), asText));
     expect((err as NodeJS.ErrnoException).code).to.equal('ECONNREFUSED');
   });
 
