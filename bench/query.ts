@@ -19,7 +19,6 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Agent, request } from 'undici';
 import { loadConfig } from '../src/config.js';
 import { STATUS } from '../src/ebrim/uuids.js';
 import { openDb, type Db } from '../src/registry/db.js';
@@ -33,7 +32,7 @@ import { drive, drivePaced, type LoadFigures } from './support/drive.js';
 import { hasPgbench, pgbench, startQueryFloor, type FloorServer, type PgbenchFigures } from './support/floors.js';
 import { PostgresProcesses, round, UsageSampler, withDescendants, type ProcessGroup } from './support/proc.js';
 import { startGatewayProcess, type GatewayProcess } from './support/gateway-process.js';
-import { HttpPool, prepareRequest, type HttpAnswer } from './support/http-client.js';
+import { httpClientFromEnv, queryClient, type QueryClient } from './support/query-client.js';
 
 const FIND_DOCUMENTS = 'urn:uuid:14d4debf-8f97-4251-9a74-a90016b0af0d';
 const GET_DOCUMENTS = 'urn:uuid:5c4f972b-d56b-40ac-a5fc-c8ca9b40b9d4';
@@ -141,65 +140,7 @@ async function measure(
   return { ...figures, resultsPerQuery: ok ? total / ok : 0, cpuMsPerQuery, ...(firstError === undefined ? {} : { firstError }) };
 }
 
-const SUCCESS = Buffer.from('ResponseStatusType:Success"');
-const EXTRINSIC_OBJECT = Buffer.from('<rim:ExtrinsicObject ');
-
-/** How many times `needle` occurs in `haystack` (a native search: the client must not eat the CPU the gateway needs). */
-function occurrences(haystack: Buffer, needle: Buffer): number {
-  let n = 0;
-  for (let at = haystack.indexOf(needle); at !== -1; at = haystack.indexOf(needle, at + needle.length)) n++;
-  return n;
-}
-
-/** The number of ExtrinsicObjects of a Success answer; undefined for anything else. The answer is read as bytes, never decoded. */
-function entriesOf(answer: HttpAnswer): number | undefined {
-  // The response status comes first: within the first kilobyte of the envelope.
-  if (answer.status !== 200 || answer.body.subarray(0, 2048).indexOf(SUCCESS) === -1) return undefined;
-  return occurrences(answer.body, EXTRINSIC_OBJECT);
-}
-
-type QueryBody = { contentType: string; body: Buffer };
-
-/**
- * CONCURRENCY connections to one URL. `prepare` turns a set of queries into a run that sends the i-th of them (modulo
- * their number): the requests are built before the clock starts, so that the load client spends its CPU on sending
- * and reading only.
- */
-interface QueryClient {
-  prepare(queries: QueryBody[]): (i: number) => Promise<number | undefined>;
-  close(): Promise<void>;
-}
-
-/** The light client (bench/support/http-client.ts): each query's request bytes are built once, then written as they are; answers are read in place. */
-function lightClient(url: URL): QueryClient {
-  const pool = new HttpPool(url.hostname, Number(url.port), CONCURRENCY);
-  return {
-    prepare(queries) {
-      const requests = queries.map((q) => prepareRequest(url, q.contentType, q.body));
-      return (i) => pool.send(requests[i % requests.length]!, entriesOf);
-    },
-    close: async () => pool.close(),
-  };
-}
-
-/** undici, as the other benchmarks send their load (BENCH_HTTP_CLIENT=undici). */
-function undiciClient(url: URL): QueryClient {
-  const agent = new Agent({ connections: CONCURRENCY, pipelining: 1, keepAliveTimeout: 30_000 });
-  return {
-    prepare: (queries) => async (i) => {
-      const q = queries[i % queries.length]!;
-      const res = await request(url, { method: 'POST', headers: { 'content-type': q.contentType }, body: q.body, dispatcher: agent });
-      const chunks: Buffer[] = [];
-      for await (const chunk of res.body) chunks.push(chunk as Buffer);
-      return entriesOf({ status: res.statusCode, body: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks) });
-    },
-    close: () => agent.close(),
-  };
-}
-
-const HTTP_CLIENT = process.env.BENCH_HTTP_CLIENT ?? 'light';
-if (HTTP_CLIENT !== 'light' && HTTP_CLIENT !== 'undici') throw new Error(`BENCH_HTTP_CLIENT must be 'light' or 'undici', got '${HTTP_CLIENT}'`);
-const queryClient = HTTP_CLIENT === 'undici' ? undiciClient : lightClient;
+const HTTP_CLIENT = httpClientFromEnv();
 
 const PREBUILT_REQUESTS = 16_384;
 
@@ -268,7 +209,7 @@ async function main(): Promise<void> {
     const getQueries = Array.from({ length: PREBUILT_REQUESTS }, (_, i) =>
       buildIti18Request({ queryId: GET_DOCUMENTS, params: { $XDSDocumentEntryUniqueId: queryList(documentUniqueIdOf(1 + ((i * 104729) % n))) } }),
     );
-    const client = queryClient(url);
+    const client = queryClient(HTTP_CLIENT, url, CONCURRENCY);
     clients.push(client);
     const find = client.prepare(findQueries);
     const get = client.prepare(getQueries);
@@ -308,7 +249,7 @@ async function main(): Promise<void> {
     );
     const floorPid = floor.child.pid!;
     const floorPostgres = new PostgresProcesses(databaseUrl, () => [floorPid]);
-    const floorClient = queryClient(new URL(`${floor.base}/xds/iti18`));
+    const floorClient = queryClient(HTTP_CLIENT, new URL(`${floor.base}/xds/iti18`), CONCURRENCY);
     clients.push(floorClient);
     const floorFigures = await measure('find-documents-floor-http', CONCURRENCY, SECONDS * 1000, floorClient.prepare(findQueries), [
       { name: 'gateway', pids: () => [floorPid] },

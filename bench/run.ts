@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 
 /** Suites in the order they run; each writes its figures to bench/results/. */
-const SUITES = ['limits', 'gateway', 'soap-baseline', 'query', 'sign', 'cda', 'policy', 'soak', 'report'];
+const SUITES = ['limits', 'gateway', 'soap-baseline', 'load-client', 'query', 'sign', 'cda', 'policy', 'soak', 'report'];
 const GATEWAY_SCENARIOS = ['iti41-cda50k', 'iti41-cda50k-rate', 'iti41-5docs', 'iti41-pdf20m', 'iti41-cda-pdf20m', 'iti43-1', 'iti43-10', 'soak'];
 /** Not suites: modules the suites import. */
 const NOT_SUITES = new Set(['run', 'chart']);
