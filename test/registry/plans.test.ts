@@ -143,6 +143,41 @@ describe('query plans: no registry read scans a whole table (PostgreSQL)', funct
     }
   }
 
+  it('FindDocuments by patient, class and time: its generic plan (a prepared statement past its fifth run) seeks the index on all four', async () => {
+    const statements: { sql: string; params: unknown[] }[] = [];
+    const recording: Db = {
+      ...t.db,
+      async query<T>(sql: string, params?: unknown[]): Promise<T[]> {
+        statements.push({ sql, params: params ?? [] });
+        return [];
+      },
+    };
+    const slots = {
+      $XDSDocumentEntryPatientId: quoted(patientId),
+      $XDSDocumentEntryClassCode: list('10^^1.2.250.1.213.1.1.4.1'),
+      $XDSDocumentEntryCreationTimeFrom: '2018',
+      $XDSDocumentEntryCreationTimeTo: '2025',
+      $XDSDocumentEntryStatus: approved,
+    };
+    await runStoredQuery(recording, { queryId: Q.FindDocuments!, returnType: 'LeafClass', slots: Object.entries(slots).map(([name, value]) => ({ name, values: [value] })) }, { maxResults: 1000, homeCommunityId: 'urn:oid:1.2.250.1.999.1.1' });
+    const find = statements.find((st) => /from document_entries d where/.test(st.sql))!;
+    const literal = (v: unknown): string => (Array.isArray(v) ? `array[${v.map((x) => quoted(String(x))).join(',')}]::text[]` : quoted(String(v)));
+    const plan = await t.db.transaction(async (tx) => {
+      await tx.query('set local plan_cache_mode = force_generic_plan');
+      await tx.query('set local enable_seqscan = off');
+      await tx.query(`prepare find_documents_generic as ${find.sql}`);
+      try {
+        const rows = await tx.query<{ 'QUERY PLAN': string }>(`explain execute find_documents_generic(${find.params.map(literal).join(', ')})`);
+        return rows.map((r) => r['QUERY PLAN']);
+      } finally {
+        await tx.query('deallocate find_documents_generic');
+      }
+    });
+    const indexCond = plan.find((l) => l.includes('Index Cond'));
+    expect(plan.join('\n')).to.include('document_entries_patient_class_time_idx');
+    expect(indexCond, plan.join('\n')).to.match(/patient_id = \$\d+\) AND \(status = \$\d+\) AND \(class_code = \$\d+\) AND \(creation_time >= \$\d+\) AND \(creation_time < \$\d+\)/);
+  });
+
   it('the commit checks, retrieve, signature verification and the policy reads', async () => {
     const plans = await plansOf(async (db) => {
       const registry = new Registry(db);

@@ -29,15 +29,26 @@ function splitCodes(values: string[]): { bare: string[]; full: string[] } {
   return { bare, full };
 }
 
+/**
+ * `expr = $n` for one value, `expr = any($n::text[])` for several. The stored statements are prepared, and past
+ * its fifth run PostgreSQL may keep a generic plan, made without the values: with an array of unknown length it
+ * leaves an `= any` on an index's second or later column to a filter, so FindDocuments for one class code read
+ * every entry of the patient in the time range and dropped the other classes (0.35 ms against 0.09 at 1,000,000
+ * entries). One value, the usual case, is an equality the index seeks on.
+ */
+function equalsAny(expr: string, values: unknown[], p: SqlParams): string {
+  return values.length === 1 ? `${expr} = ${p.add(values[0])}` : `${expr} = any(${p.add(values)}::text[])`;
+}
+
 function codeMatch(code: string, scheme: string, values: string[], p: SqlParams): string {
   const { bare, full } = splitCodes(values);
   const parts: string[] = [];
-  if (bare.length) parts.push(`${code} = any(${p.add(bare)}::text[])`);
-  if (full.length) parts.push(`(${code} || '^^' || ${scheme}) = any(${p.add(full)}::text[])`);
+  if (bare.length) parts.push(equalsAny(code, bare, p));
+  if (full.length) parts.push(equalsAny(`(${code} || '^^' || ${scheme})`, full, p));
   if (!full.length) return parts[0]!;
   // The codes alone as well: a condition an index on the code column can use, which the exact match then narrows.
   const codes = [...new Set([...bare, ...full.map((v) => v.slice(0, v.indexOf('^^')))])];
-  return `(${code} = any(${p.add(codes)}::text[]) and ${parts.length === 1 ? parts[0]! : `(${parts.join(' or ')})`})`;
+  return `(${equalsAny(code, codes, p)} and ${parts.length === 1 ? parts[0]! : `(${parts.join(' or ')})`})`;
 }
 
 const REFERENCE_ID_LIST = 'urn:ihe:iti:xds:2013:referenceIdList';
@@ -47,7 +58,7 @@ function filterSql(filter: Filter, alias: string, groups: string[][], p: SqlPara
   const values = groups.flat();
   switch (filter.kind) {
     case 'in':
-      return [values.length === 1 ? `${col(filter.column)} = ${p.add(values[0])}` : `${col(filter.column)} = any(${p.add(values)}::text[])`];
+      return [equalsAny(col(filter.column), values, p)];
     case 'code':
       return [codeMatch(col(filter.column), col(filter.scheme), values, p)];
     case 'codeSets':
