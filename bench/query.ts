@@ -1,8 +1,8 @@
 /**
  * ITI-18 benchmark (`npm run bench -- query`): seeds a PostgreSQL registry in its own schema with
  * BENCH_DOCUMENTS document entries (default 1,000,000; `--documents N` when run directly) by the registry
- * seed (src/registry/seed.ts, `npm run seed`), checks the query plans with EXPLAIN, then starts the gateway
- * on that schema and drives it over HTTP with 16 concurrent clients:
+ * seed (src/registry/seed.ts, `npm run seed`), checks the generic plans of its statements with EXPLAIN, then
+ * starts the gateway on that schema and drives it over HTTP with 16 concurrent clients:
  *   find-documents  FindDocuments, patient + classCode + creationTime range, LeafClass (~20 entries)
  *   get-documents   GetDocuments by one uniqueId, LeafClass
  * and both again with one client (-c1), which shows the service time of one query, and FindDocuments from 16
@@ -27,6 +27,7 @@ import { DEFAULT_DOCUMENTS_PER_PATIENT, documentUniqueIdOf, patientIdOf, seedReg
 import { runStoredQuery } from '../src/registry/stored-queries/run.js';
 import type { AdhocQuery } from '../src/ebrim/query-request.js';
 import { dropTestState, PG_URL, REDIS_URL } from '../test/support/gateway.js';
+import { explainGenericPlan } from '../test/support/generic-plan.js';
 import { buildIti18Request, queryList, queryString } from '../test/support/requests.js';
 import { drive, drivePaced, type LoadFigures } from './support/drive.js';
 import { hasPgbench, pgbench, startQueryFloor, type FloorServer, type PgbenchFigures } from './support/floors.js';
@@ -86,14 +87,17 @@ const findDocuments = (patientId: string): AdhocQuery['slots'] => [
   { name: '$XDSDocumentEntryStatus', values: [queryList(STATUS.approved)] },
 ];
 
-/** Runs a query through the real executor on a Db that EXPLAINs each statement instead; returns the plans. */
+/**
+ * Runs a query through the real executor on a Db that EXPLAINs each statement instead; returns the plans. The
+ * plans are the generic ones the gateway's prepared statements run once past their fifth execution
+ * (test/support/generic-plan.ts), not the custom plans an EXPLAIN with the values would show.
+ */
 async function explain(db: Db, query: AdhocQuery): Promise<{ sql: string; params: unknown[]; plan: string[]; seqScans: string[] }[]> {
   const plans: { sql: string; params: unknown[]; plan: string[]; seqScans: string[] }[] = [];
   const explaining: Db = {
     ...db,
     async query<T>(sql: string, params?: unknown[]): Promise<T[]> {
-      const rows = await db.query<{ 'QUERY PLAN': string }>(`explain (analyze, buffers off) ${sql}`, params);
-      const plan = rows.map((r) => r['QUERY PLAN']);
+      const plan = await explainGenericPlan(db, sql, params ?? [], { analyze: true });
       plans.push({ sql, params: params ?? [], plan, seqScans: plan.filter((l) => /Seq Scan on (document_entries|associations|document_entry_\w+)\b/.test(l)) });
       return [];
     },

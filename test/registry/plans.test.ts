@@ -9,6 +9,7 @@ import { STORED_QUERIES } from '../../src/registry/stored-queries/definitions.js
 import { runStoredQuery } from '../../src/registry/stored-queries/run.js';
 import { SIGNATURE_ENTRY } from '../../src/signature/dsg.js';
 import { openTestDb, type TestDb } from '../support/db.js';
+import { explainGenericPlan } from '../support/generic-plan.js';
 import { makeSubmission, newPatientId, newSubmissionId } from './factory.js';
 
 const Q = Object.fromEntries(STORED_QUERIES.map((q) => [q.name, q.id])) as Record<string, string>;
@@ -161,18 +162,7 @@ describe('query plans: no registry read scans a whole table (PostgreSQL)', funct
     };
     await runStoredQuery(recording, { queryId: Q.FindDocuments!, returnType: 'LeafClass', slots: Object.entries(slots).map(([name, value]) => ({ name, values: [value] })) }, { maxResults: 1000, homeCommunityId: 'urn:oid:1.2.250.1.999.1.1' });
     const find = statements.find((st) => /from document_entries d where/.test(st.sql))!;
-    const literal = (v: unknown): string => (Array.isArray(v) ? `array[${v.map((x) => quoted(String(x))).join(',')}]::text[]` : quoted(String(v)));
-    const plan = await t.db.transaction(async (tx) => {
-      await tx.query('set local plan_cache_mode = force_generic_plan');
-      await tx.query('set local enable_seqscan = off');
-      await tx.query(`prepare find_documents_generic as ${find.sql}`);
-      try {
-        const rows = await tx.query<{ 'QUERY PLAN': string }>(`explain execute find_documents_generic(${find.params.map(literal).join(', ')})`);
-        return rows.map((r) => r['QUERY PLAN']);
-      } finally {
-        await tx.query('deallocate find_documents_generic');
-      }
-    });
+    const plan = await explainGenericPlan(t.db, find.sql, find.params, { noSeqScan: true });
     const indexCond = plan.find((l) => l.includes('Index Cond'));
     expect(plan.join('\n')).to.include('document_entries_patient_class_time_idx');
     expect(indexCond, plan.join('\n')).to.match(/patient_id = \$\d+\) AND \(status = \$\d+\) AND \(class_code = \$\d+\) AND \(creation_time >= \$\d+\) AND \(creation_time < \$\d+\)/);
