@@ -25,7 +25,8 @@ interface Plan {
 }
 
 /**
- * A Db that EXPLAINs every statement before running it, inside one transaction where sequential scans are
+ * A Db that EXPLAINs every statement before running it, as a prepared statement runs it past its fifth
+ * execution (the generic plan, test/support/generic-plan.ts), inside one transaction where sequential scans are
  * priced out: the planner then takes an index whenever one can serve the statement, so a Seq Scan left in a
  * plan is a statement no index serves, which would read the whole table of a registry of millions of entries.
  */
@@ -33,8 +34,7 @@ function explaining(tx: Db, plans: Plan[]): Db {
   const db: Db = {
     ...tx,
     async query<T>(sql: string, params?: unknown[]): Promise<T[]> {
-      const rows = await tx.query<{ 'QUERY PLAN': string }>(`explain ${sql}`, params);
-      plans.push({ sql, lines: rows.map((r) => r['QUERY PLAN']) });
+      plans.push({ sql, lines: await explainGenericPlan(tx, sql, params ?? []) });
       return tx.query<T>(sql, params);
     },
     transaction: (fn) => fn(db),

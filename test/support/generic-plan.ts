@@ -1,6 +1,7 @@
 import type { Db } from '../../src/registry/db.js';
 
 const quoted = (v: string): string => `'${v.replace(/'/g, "''")}'`;
+let probes = 0;
 const literal = (v: unknown): string => (Array.isArray(v) ? `array[${v.map((x) => quoted(String(x))).join(',')}]::text[]` : quoted(String(v)));
 
 /**
@@ -11,15 +12,17 @@ const literal = (v: unknown): string => (Array.isArray(v) ? `array[${v.map((x) =
  * Values are written as literals (text, or text arrays).
  */
 export async function explainGenericPlan(db: Db, sql: string, params: unknown[], opts: { analyze?: boolean; noSeqScan?: boolean } = {}): Promise<string[]> {
+  // A name of its own: statements run side by side on one connection (GetAll reads its three kinds at once).
+  const name = `generic_plan_probe_${++probes}`;
   return db.transaction(async (tx) => {
     await tx.query('set local plan_cache_mode = force_generic_plan');
     if (opts.noSeqScan) await tx.query('set local enable_seqscan = off');
-    await tx.query(`prepare generic_plan_probe as ${sql}`);
+    await tx.query(`prepare ${name} as ${sql}`);
     try {
-      const rows = await tx.query<{ 'QUERY PLAN': string }>(`explain ${opts.analyze ? '(analyze, buffers off) ' : ''}execute generic_plan_probe(${params.map(literal).join(', ')})`);
+      const rows = await tx.query<{ 'QUERY PLAN': string }>(`explain ${opts.analyze ? '(analyze, buffers off) ' : ''}execute ${name}(${params.map(literal).join(', ')})`);
       return rows.map((r) => r['QUERY PLAN']);
     } finally {
-      await tx.query('deallocate generic_plan_probe');
+      await tx.query(`deallocate ${name}`);
     }
   });
 }
