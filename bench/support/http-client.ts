@@ -191,6 +191,7 @@ export class HttpPool {
   private readonly all = new Set<Connection>();
   private readonly waiting: { resolve: (conn: Connection) => void; reject: (err: Error) => void }[] = [];
   private opening = 0;
+  private closed = false;
 
   constructor(
     private readonly host: string,
@@ -209,13 +210,17 @@ export class HttpPool {
     return conn.send(request, read, this.timeoutMs);
   }
 
+  /** Closes every connection: requests in flight or waiting for a connection are rejected, and so are later ones. */
   close(): void {
+    this.closed = true;
     for (const conn of this.all) conn.destroy();
     this.all.clear();
     this.free.length = 0;
+    for (const w of this.waiting.splice(0)) w.reject(new Error('the pool is closed'));
   }
 
   private acquire(): Promise<Connection> {
+    if (this.closed) return Promise.reject(new Error('the pool is closed'));
     const conn = this.free.pop();
     if (conn) return Promise.resolve(conn);
     if (this.all.size + this.opening < this.connections) return this.open();

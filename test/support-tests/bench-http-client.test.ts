@@ -229,6 +229,21 @@ describe('bench HTTP client', () => {
     expect((err as NodeJS.ErrnoException).code).to.equal('ECONNREFUSED');
   });
 
+  it('rejects the requests in flight and waiting when closed, and those sent after', async () => {
+    const server = net.createServer(() => undefined);
+    servers.push(server);
+    const port = await listen(server);
+    const p = new HttpPool('127.0.0.1', port, 1);
+    const request = prepareRequest(new URL(`http://127.0.0.1:${port}/`), 'text/plain', Buffer.from('x'));
+    const inFlight = rejection(p.send(request, asText));
+    const waiting = rejection(p.send(request, asText));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    p.close();
+    expect((await inFlight).message).to.equal('connection closed before the answer');
+    expect((await waiting).message).to.equal('the pool is closed');
+    expect((await rejection(p.send(request, asText))).message).to.equal('the pool is closed');
+  });
+
   it('reads status, length and connection from a head, and refuses what it cannot read', () => {
     expect(parseHead('HTTP/1.1 200 OK\r\ncontent-length: 12\r\nKeep-Alive: timeout=5')).to.deep.equal({ status: 200, length: 12, close: false });
     expect(parseHead('HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close')).to.deep.equal({ status: 503, length: 0, close: true });
