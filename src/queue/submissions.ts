@@ -1,3 +1,4 @@
+import type { EventEmitter } from 'node:events';
 import { Job, Queue, QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { INDEX_QUEUE, decodeJobErrors, type IndexJobData, type IndexJobResult } from './jobs.js';
@@ -15,6 +16,9 @@ export type SubmissionOutcome =
   | { status: 'lost'; error: Error };
 
 export class QueueUnavailableError extends Error {}
+
+/** No completed or failed event for the job within the time given. */
+class JobWaitTimeout extends Error {}
 
 /** The gateway's side of the queue: hands a submission to the workers and waits for the registry. */
 export class SubmissionQueue {
@@ -60,15 +64,57 @@ export class SubmissionQueue {
       return { status: 'lost', error: new QueueUnavailableError(`queue unavailable: ${(err as Error).message}`) };
     }
     try {
-      const result = (await job.waitUntilFinished(this.events, waitMs)) as IndexJobResult;
+      const result = await this.finished(job.id!, waitMs);
       return { status: result.status === 'committed' || result.status === 'already-committed' ? 'committed' : 'timeout' };
     } catch (err) {
+      if (err instanceof JobWaitTimeout) return { status: 'timeout' };
       const message = (err as Error).message ?? '';
       const errors = decodeJobErrors(message);
       if (errors) return { status: 'rejected', errors: errors.map((e) => XdsError.fromJSON(e)) };
-      if (/timed out|ttl/i.test(message)) return { status: 'timeout' };
       return { status: 'lost', error: new QueueUnavailableError(`submission failed: ${firstLine(message)}`) };
     }
+  }
+
+  /**
+   * The job's result once it completes; rejects with its failure, with JobWaitTimeout after `waitMs`, or with
+   * the Redis error if its state cannot be read. It listens for the job's events, then looks once at its state
+   * (it may have finished before the listeners were in place). BullMQ's Job.waitUntilFinished does the same but
+   * reads the state inside an async Promise executor: a Redis failure at that moment was an unhandled rejection,
+   * which ended the gateway process (seen with Redis killed during submissions).
+   */
+  private finished(jobId: string, waitMs: number): Promise<IndexJobResult> {
+    // Per-job events are not in BullMQ's typed listeners: they go through the emitter itself.
+    const events = this.events as unknown as EventEmitter;
+    return new Promise((resolve, reject) => {
+      const completedEvent = `completed:${jobId}`;
+      const failedEvent = `failed:${jobId}`;
+      const onCompleted = ({ returnvalue }: { returnvalue: unknown }): void => settle(() => resolve(returnvalue as IndexJobResult));
+      const onFailed = ({ failedReason }: { failedReason: string }): void => settle(() => reject(new Error(failedReason)));
+      const timer = setTimeout(() => settle(() => reject(new JobWaitTimeout(`no answer from the workers within ${waitMs} ms`))), waitMs);
+      let settled = false;
+      const settle = (finish: () => void): void => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        events.off(completedEvent, onCompleted);
+        events.off(failedEvent, onFailed);
+        finish();
+      };
+      events.on(completedEvent, onCompleted);
+      events.on(failedEvent, onFailed);
+      // Read once QueueEvents listens to Redis, so that no event falls between this read and the listeners.
+      this.events
+        .waitUntilReady()
+        .then(async () => {
+          const state = await this.queue.getJobState(jobId);
+          if (state !== 'completed' && state !== 'failed') return;
+          const job = await Job.fromId<IndexJobData, IndexJobResult>(this.queue, jobId);
+          if (!job) return;
+          if (state === 'completed') onCompleted({ returnvalue: job.returnvalue });
+          else onFailed({ failedReason: job.failedReason });
+        })
+        .catch((err: Error) => settle(() => reject(err)));
+    });
   }
 
   async ping(): Promise<void> {
