@@ -12,7 +12,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { drive } from './support/drive.js';
+import { drive, median } from './support/drive.js';
 import { cpuSeconds, round } from './support/proc.js';
 import { queryClient, type HttpClientName } from './support/query-client.js';
 
@@ -47,12 +47,6 @@ interface Round {
   throughput: number;
   errors: number;
   cpuMsPerQuery: { client: number; server: number };
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
 async function main(): Promise<void> {

@@ -22,6 +22,7 @@ import { testCa, testSigner } from '../test/signature/pki.js';
 import { startTestGateway } from '../test/support/gateway.js';
 import { buildIti41Request, makeLabResult, newPatientId } from '../test/support/requests.js';
 import { submissionResult } from '../test/support/responses.js';
+import { median } from './support/drive.js';
 
 const SIGN_SECONDS = 3;
 /** Submissions each way: on this noisy machine a median moves by tenths of a millisecond between runs of 300. */
@@ -29,11 +30,6 @@ const SUBMISSIONS = 1000;
 /** Submissions each way before the measured ones, followed by ANALYZE. */
 const WARM_UP = 300;
 
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
 const round = (x: number, digits = 3): number => Number(x.toFixed(digits));
 
 function signingRate(kind: 'rsa-2048' | 'p-256', document: Buffer): { perSecond: number; wallClockPerSecond: number; medianMs: number } {

@@ -140,6 +140,13 @@ function summarize(scenario: string, concurrency: number, latencies: number[], e
   };
 }
 
+/** The median of values in any order: the middle one, or the mean of the two middle ones. */
+export function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
 /** The q-quantile of sorted values (nearest rank). */
 export function quantile(sorted: number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
