@@ -27,7 +27,7 @@ import { DEFAULT_DOCUMENTS_PER_PATIENT, documentUniqueIdOf, patientIdOf, seedReg
 import { runStoredQuery } from '../src/registry/stored-queries/run.js';
 import type { AdhocQuery } from '../src/ebrim/query-request.js';
 import { dropTestState, PG_URL, REDIS_URL } from '../test/support/gateway.js';
-import { explainGenericPlan } from '../test/support/generic-plan.js';
+import { explainGenericPlan, statementsOf } from '../test/support/generic-plan.js';
 import { buildIti18Request, queryList, queryString } from '../test/support/requests.js';
 import { drive, drivePaced, type LoadFigures } from './support/drive.js';
 import { hasPgbench, pgbench, startQueryFloor, type FloorServer, type PgbenchFigures } from './support/floors.js';
@@ -88,21 +88,16 @@ const findDocuments = (patientId: string): AdhocQuery['slots'] => [
 ];
 
 /**
- * Runs a query through the real executor on a Db that EXPLAINs each statement instead; returns the plans. The
- * plans are the generic ones the gateway's prepared statements run once past their fifth execution
+ * Runs a query through the real executor, each statement answering no rows, and EXPLAINs each statement it
+ * sent; returns the plans. The plans are the generic ones the gateway's prepared statements run once past their fifth execution
  * (test/support/generic-plan.ts), not the custom plans an EXPLAIN with the values would show.
  */
 async function explain(db: Db, query: AdhocQuery): Promise<{ sql: string; params: unknown[]; plan: string[]; seqScans: string[] }[]> {
   const plans: { sql: string; params: unknown[]; plan: string[]; seqScans: string[] }[] = [];
-  const explaining: Db = {
-    ...db,
-    async query<T>(sql: string, params?: unknown[]): Promise<T[]> {
-      const plan = await explainGenericPlan(db, sql, params ?? [], { analyze: true });
-      plans.push({ sql, params: params ?? [], plan, seqScans: plan.filter((l) => /Seq Scan on (document_entries|associations|document_entry_\w+)\b/.test(l)) });
-      return [];
-    },
-  };
-  await runStoredQuery(explaining, query, { maxResults: 1000, homeCommunityId: 'urn:oid:1.2.250.1.999.1.1' });
+  for (const { sql, params } of await statementsOf(db, (rec) => runStoredQuery(rec, query, { maxResults: 1000, homeCommunityId: 'urn:oid:1.2.250.1.999.1.1' }))) {
+    const plan = await explainGenericPlan(db, sql, params, { analyze: true });
+    plans.push({ sql, params, plan, seqScans: plan.filter((l) => /Seq Scan on (document_entries|associations|document_entry_\w+)\b/.test(l)) });
+  }
   return plans;
 }
 

@@ -9,7 +9,7 @@ import { STORED_QUERIES } from '../../src/registry/stored-queries/definitions.js
 import { runStoredQuery } from '../../src/registry/stored-queries/run.js';
 import { SIGNATURE_ENTRY } from '../../src/signature/dsg.js';
 import { openTestDb, type TestDb } from '../support/db.js';
-import { explainGenericPlan } from '../support/generic-plan.js';
+import { explainGenericPlan, statementsOf } from '../support/generic-plan.js';
 import { makeSubmission, newPatientId, newSubmissionId } from './factory.js';
 
 const Q = Object.fromEntries(STORED_QUERIES.map((q) => [q.name, q.id])) as Record<string, string>;
@@ -145,14 +145,6 @@ describe('query plans: no registry read scans a whole table (PostgreSQL)', funct
   }
 
   it('FindDocuments by patient, class and time: its generic plan (a prepared statement past its fifth run) seeks the index on all four', async () => {
-    const statements: { sql: string; params: unknown[] }[] = [];
-    const recording: Db = {
-      ...t.db,
-      async query<T>(sql: string, params?: unknown[]): Promise<T[]> {
-        statements.push({ sql, params: params ?? [] });
-        return [];
-      },
-    };
     const slots = {
       $XDSDocumentEntryPatientId: quoted(patientId),
       $XDSDocumentEntryClassCode: list('10^^1.2.250.1.213.1.1.4.1'),
@@ -160,7 +152,8 @@ describe('query plans: no registry read scans a whole table (PostgreSQL)', funct
       $XDSDocumentEntryCreationTimeTo: '2025',
       $XDSDocumentEntryStatus: approved,
     };
-    await runStoredQuery(recording, { queryId: Q.FindDocuments!, returnType: 'LeafClass', slots: Object.entries(slots).map(([name, value]) => ({ name, values: [value] })) }, { maxResults: 1000, homeCommunityId: 'urn:oid:1.2.250.1.999.1.1' });
+    const query: AdhocQuery = { queryId: Q.FindDocuments!, returnType: 'LeafClass', slots: Object.entries(slots).map(([name, value]) => ({ name, values: [value] })) };
+    const statements = await statementsOf(t.db, (db) => runStoredQuery(db, query, { maxResults: 1000, homeCommunityId: 'urn:oid:1.2.250.1.999.1.1' }));
     const find = statements.find((st) => /from document_entries d where/.test(st.sql))!;
     const plan = await explainGenericPlan(t.db, find.sql, find.params, { noSeqScan: true });
     const indexCond = plan.find((l) => l.includes('Index Cond'));

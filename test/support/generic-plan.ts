@@ -1,6 +1,23 @@
 import type { Db } from '../../src/registry/db.js';
 
 const quoted = (v: string): string => `'${v.replace(/'/g, "''")}'`;
+/**
+ * The statements `work` sends with their values, on a Db where each answers no rows: what a stored query sends
+ * before it has anything to follow up.
+ */
+export async function statementsOf(db: Db, work: (db: Db) => Promise<unknown>): Promise<{ sql: string; params: unknown[] }[]> {
+  const statements: { sql: string; params: unknown[] }[] = [];
+  const recording: Db = {
+    ...db,
+    async query<T>(sql: string, params?: unknown[]): Promise<T[]> {
+      statements.push({ sql, params: params ?? [] });
+      return [];
+    },
+  };
+  await work(recording);
+  return statements;
+}
+
 let probes = 0;
 const literal = (v: unknown): string => (Array.isArray(v) ? `array[${v.map((x) => quoted(String(x))).join(',')}]::text[]` : quoted(String(v)));
 
