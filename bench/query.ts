@@ -10,7 +10,8 @@
  * due, so a gateway that falls behind is charged for it): the latency at that load. Then, in the same run,
  * the floors of FindDocuments at 16 clients (bench/support/floors.ts): its statement from pgbench, and from a
  * bare HTTP server over `pg` that answers the stored templates as they are.
- * Figures go to bench/results/<date>-query.json. Set BENCH_KEEP_SCHEMA=1 to keep the seeded schema
+ * Figures go to bench/results/<date>-query.json (…-query-partial.json when BENCH_QUERY_SCENARIOS keeps only some of
+ * the scenarios: find-documents, get-documents, find-documents-c1, get-documents-c1, find-documents-paced, floor). Set BENCH_KEEP_SCHEMA=1 to keep the seeded schema
  * (its name is printed) and BENCH_SCHEMA=<name> to reuse one.
  * The load is sent by a minimal keep-alive client (bench/support/http-client.ts) that leaves the CPU to the
  * gateway and PostgreSQL; BENCH_HTTP_CLIENT=undici sends it with undici instead, for comparison.
@@ -34,6 +35,7 @@ import { hasPgbench, pgbench, startQueryFloor, type FloorServer, type PgbenchFig
 import { PostgresProcesses, round, UsageSampler, withDescendants, type ProcessGroup } from './support/proc.js';
 import { startGatewayProcess, type GatewayProcess } from './support/gateway-process.js';
 import { httpClientFromEnv, queryClient, type QueryClient } from './support/query-client.js';
+import { selectScenarios } from './support/scenarios.js';
 
 const FIND_DOCUMENTS = 'urn:uuid:14d4debf-8f97-4251-9a74-a90016b0af0d';
 const GET_DOCUMENTS = 'urn:uuid:5c4f972b-d56b-40ac-a5fc-c8ca9b40b9d4';
@@ -44,6 +46,8 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 15);
 /** Load before the first measured point (see the warm-up in main). */
 const WARM_UP_SECONDS = Number(process.env.BENCH_WARM_UP_SECONDS ?? 20);
 const CLASS_SCHEME = '1.2.250.1.213.1.1.4.1';
+/** The scenarios measured, in their order; BENCH_QUERY_SCENARIOS (comma-separated names, `floor` for both floors) keeps some. */
+const SCENARIOS = ['find-documents', 'get-documents', 'find-documents-c1', 'get-documents-c1', 'find-documents-paced', 'floor'] as const;
 /**
  * The query window: creation times are spread over 2015-2024, the window covers 2018-2024 (70 %); class 10 is
  * 60 % of the seeded entries, so a patient's 50 entries give about 21.
@@ -145,6 +149,7 @@ const PREBUILT_REQUESTS = 16_384;
 
 async function main(): Promise<void> {
   const n = documentCount();
+  const scenarios = selectScenarios('BENCH_QUERY_SCENARIOS', process.env.BENCH_QUERY_SCENARIOS, SCENARIOS);
   const tag = randomBytes(4).toString('hex');
   const reuse = process.env.BENCH_SCHEMA;
   const schema = reuse ?? `bench_query_${tag}`;
@@ -221,13 +226,15 @@ async function main(): Promise<void> {
     const figures: Figures[] = [];
     // One client shows the service time of a query; sixteen, the throughput and tail latency under load (as many
     // queries as the gateway answers), and the latency at a given load (16 clients paced to PACED_RATE in all).
-    for (const [name, concurrency, run, rate] of [
+    for (const [scenario, concurrency, run, rate] of [
       ['find-documents', CONCURRENCY, find],
       ['get-documents', CONCURRENCY, get],
       ['find-documents-c1', 1, find],
       ['get-documents-c1', 1, get],
-      [`find-documents-paced-${PACED_RATE}`, CONCURRENCY, find, PACED_RATE],
+      ['find-documents-paced', CONCURRENCY, find, PACED_RATE],
     ] as const) {
+      if (!scenarios.has(scenario)) continue;
+      const name = rate ? `${scenario}-${rate}` : scenario;
       const f = await measure(name, concurrency, SECONDS * 1000, run, groups, rate);
       figures.push(f);
       console.log(
@@ -239,47 +246,52 @@ async function main(): Promise<void> {
     gateway = undefined;
 
     // The floors of FindDocuments, on the same data in the same run: what is left between them and the gateway is the gateway's own work.
-    const findPlan = plans[0]!;
-    const vary = findPlan.params.indexOf(patientIdOf(7));
-    floor = await startQueryFloor(
-      { sql: findPlan.sql, params: findPlan.params, vary, pattern: "(\\d{15})\\^\\^\\^&amp;", suffix: '^^^&1.2.250.1.213.1.4.8&ISO', connections: loadConfig(env).databasePoolSize },
-      env,
-      port + 1,
-    );
-    const floorPid = floor.child.pid!;
-    const floorPostgres = new PostgresProcesses(databaseUrl, () => [floorPid]);
-    const floorClient = queryClient(HTTP_CLIENT, new URL(`${floor.base}/xds/iti18`), CONCURRENCY);
-    clients.push(floorClient);
-    const floorFigures = await measure('find-documents-floor-http', CONCURRENCY, SECONDS * 1000, floorClient.prepare(findQueries), [
-      { name: 'gateway', pids: () => [floorPid] },
-      { name: 'postgres', pids: () => floorPostgres.list() },
-      { name: 'load', pids: () => [process.pid] },
-    ]);
-    await floorPostgres.close();
-    await floor.stop();
-    floor = undefined;
-    figures.push(floorFigures);
-    console.log(
-      `find-documents floor, bare HTTP server over pg (16 clients): ${floorFigures.throughput.toFixed(0)} q/s, p50 ${floorFigures.latencyMs.p50.toFixed(1)} ms, p99 ${floorFigures.latencyMs.p99.toFixed(1)} ms, ` +
-        `${floorFigures.resultsPerQuery.toFixed(1)} entries/answer, errors ${floorFigures.errors}/${floorFigures.requests}; CPU ms/query: server ${floorFigures.cpuMsPerQuery.gateway}, postgres ${floorFigures.cpuMsPerQuery.postgres}, load client ${floorFigures.cpuMsPerQuery.load}`,
-    );
     let pgbenchFloor: PgbenchFigures | undefined;
-    if (hasPgbench()) {
-      const [{ id }] = (await db.query<{ id: string }>(`select ${PATIENT_ID_SQL.replaceAll(':k', '7')} as id`)) as [{ id: string }];
-      if (id !== patientIdOf(7)) throw new Error(`PATIENT_ID_SQL gives ${id} for patient 7, patientIdOf gives ${patientIdOf(7)}`);
-      pgbenchFloor = pgbench({ databaseUrl, schema, sql: findPlan.sql, params: findPlan.params, varyIndex: vary, vary: PATIENT_ID_SQL, kMax: patients - 1, clients: CONCURRENCY, seconds: SECONDS });
-      console.log(`find-documents floor, PostgreSQL alone (pgbench, 16 clients): ${pgbenchFloor.throughput.toFixed(0)} q/s, latency average ${pgbenchFloor.latencyMsAverage.toFixed(1)} ms`);
-    } else {
-      console.log('find-documents floor, PostgreSQL alone: pgbench is not on this machine, skipped');
+    if (scenarios.has('floor')) {
+      const findPlan = plans[0]!;
+      const vary = findPlan.params.indexOf(patientIdOf(7));
+      floor = await startQueryFloor(
+        { sql: findPlan.sql, params: findPlan.params, vary, pattern: "(\\d{15})\\^\\^\\^&amp;", suffix: '^^^&1.2.250.1.213.1.4.8&ISO', connections: loadConfig(env).databasePoolSize },
+        env,
+        port + 1,
+      );
+      const floorPid = floor.child.pid!;
+      const floorPostgres = new PostgresProcesses(databaseUrl, () => [floorPid]);
+      const floorClient = queryClient(HTTP_CLIENT, new URL(`${floor.base}/xds/iti18`), CONCURRENCY);
+      clients.push(floorClient);
+      const floorFigures = await measure('find-documents-floor-http', CONCURRENCY, SECONDS * 1000, floorClient.prepare(findQueries), [
+        { name: 'gateway', pids: () => [floorPid] },
+        { name: 'postgres', pids: () => floorPostgres.list() },
+        { name: 'load', pids: () => [process.pid] },
+      ]);
+      await floorPostgres.close();
+      await floor.stop();
+      floor = undefined;
+      figures.push(floorFigures);
+      console.log(
+        `find-documents floor, bare HTTP server over pg (16 clients): ${floorFigures.throughput.toFixed(0)} q/s, p50 ${floorFigures.latencyMs.p50.toFixed(1)} ms, p99 ${floorFigures.latencyMs.p99.toFixed(1)} ms, ` +
+          `${floorFigures.resultsPerQuery.toFixed(1)} entries/answer, errors ${floorFigures.errors}/${floorFigures.requests}; CPU ms/query: server ${floorFigures.cpuMsPerQuery.gateway}, postgres ${floorFigures.cpuMsPerQuery.postgres}, load client ${floorFigures.cpuMsPerQuery.load}`,
+      );
+      if (hasPgbench()) {
+        const [{ id }] = (await db.query<{ id: string }>(`select ${PATIENT_ID_SQL.replaceAll(':k', '7')} as id`)) as [{ id: string }];
+        if (id !== patientIdOf(7)) throw new Error(`PATIENT_ID_SQL gives ${id} for patient 7, patientIdOf gives ${patientIdOf(7)}`);
+        pgbenchFloor = pgbench({ databaseUrl, schema, sql: findPlan.sql, params: findPlan.params, varyIndex: vary, vary: PATIENT_ID_SQL, kMax: patients - 1, clients: CONCURRENCY, seconds: SECONDS });
+        console.log(`find-documents floor, PostgreSQL alone (pgbench, 16 clients): ${pgbenchFloor.throughput.toFixed(0)} q/s, latency average ${pgbenchFloor.latencyMsAverage.toFixed(1)} ms`);
+      } else {
+        console.log('find-documents floor, PostgreSQL alone: pgbench is not on this machine, skipped');
+      }
+      const gatewayFind = figures.find((f) => f.scenario === 'find-documents');
+      if (gatewayFind) {
+        console.log(
+          `the gateway reaches ${((100 * gatewayFind.throughput) / floorFigures.throughput).toFixed(0)} % of the bare HTTP floor` +
+            (pgbenchFloor ? ` and ${((100 * gatewayFind.throughput) / pgbenchFloor.throughput).toFixed(0)} % of PostgreSQL alone` : ''),
+        );
+      }
     }
-    const gatewayFind = figures[0]!;
-    console.log(
-      `the gateway reaches ${((100 * gatewayFind.throughput) / floorFigures.throughput).toFixed(0)} % of the bare HTTP floor` +
-        (pgbenchFloor ? ` and ${((100 * gatewayFind.throughput) / pgbenchFloor.throughput).toFixed(0)} % of PostgreSQL alone` : ''),
-    );
 
     mkdirSync('bench/results', { recursive: true });
-    const file = `bench/results/${new Date().toISOString().slice(0, 10)}-query.json`;
+    // A run of some scenarios does not replace the figures of a whole one.
+    const file = `bench/results/${new Date().toISOString().slice(0, 10)}-query${scenarios.size < SCENARIOS.length ? '-partial' : ''}.json`;
     writeFileSync(
       file,
       JSON.stringify(
