@@ -80,8 +80,9 @@ class Measure {
 
   async serverCpu(where: Elsewhere): Promise<number> {
     if (!where) return 0;
-    const pids = where === 'redis' ? pidsNamed('redis-server') : await this.postgres.list();
-    return pids.reduce((s, pid) => s + (cpuSeconds(pid) ?? 0), 0);
+    const pids = where === 'redis' ? await pidsNamed('redis-server') : await this.postgres.list();
+    const used = await Promise.all(pids.map(cpuSeconds));
+    return used.reduce<number>((s, cpu) => s + (cpu ?? 0), 0);
   }
 
   /** Runs `fn` over the items one at a time; the first WARM_UP are not counted. */

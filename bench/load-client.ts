@@ -64,11 +64,11 @@ async function main(): Promise<void> {
       for (const name of ['light', 'undici'] as const) {
         const client = queryClient(name, url, CONCURRENCY);
         const run = client.prepare(queries);
-        const serverBefore = cpuSeconds(server.pid!) ?? 0;
+        const serverBefore = (await cpuSeconds(server.pid!)) ?? 0;
         const before = process.cpuUsage();
         const { figures, total } = await drive(`${name}-${r}`, CONCURRENCY, ROUND_SECONDS * 1000, run);
         const used = process.cpuUsage(before);
-        const serverUsed = (cpuSeconds(server.pid!) ?? 0) - serverBefore;
+        const serverUsed = ((await cpuSeconds(server.pid!)) ?? 0) - serverBefore;
         await client.close();
         if (figures.errors || total !== ENTRIES * figures.requests) throw new Error(`${name}: ${figures.errors} errors, ${total} entries counted for ${figures.requests} answers`);
         const round3 = (ms: number): number => round(ms / figures.requests, 4);

@@ -32,7 +32,7 @@ import { explainGenericPlan, statementsOf } from '../test/support/generic-plan.j
 import { buildIti18Request, queryList, queryString } from '../test/support/requests.js';
 import { drive, drivePaced, type LoadFigures } from './support/drive.js';
 import { hasPgbench, pgbench, startQueryFloor, type FloorServer, type PgbenchFigures } from './support/floors.js';
-import { PostgresProcesses, round, UsageSampler, withDescendants, type ProcessGroup } from './support/proc.js';
+import { PostgresProcesses, PROCESS_LIST_MS, refreshedEvery, round, UsageSampler, withDescendants, type ProcessGroup } from './support/proc.js';
 import { startGatewayProcess, type GatewayProcess } from './support/gateway-process.js';
 import { httpClientFromEnv, queryClient, type QueryClient } from './support/query-client.js';
 import { selectScenarios } from './support/scenarios.js';
@@ -198,7 +198,7 @@ async function main(): Promise<void> {
     gateway = await startGatewayProcess(env, port);
     const gatewayPid = gateway.child.pid!;
     // GATEWAY_PROCESSES > 1: the gateway is its primary and the processes it forks.
-    const gatewayPids = (): number[] => withDescendants([gatewayPid]);
+    const gatewayPids = refreshedEvery(PROCESS_LIST_MS, () => withDescendants([gatewayPid]));
     postgres = new PostgresProcesses(databaseUrl, gatewayPids);
     const groups: ProcessGroup[] = [
       { name: 'gateway', pids: gatewayPids },

@@ -2,24 +2,61 @@
  * What the processes of a benchmark cost, read from Linux /proc: CPU seconds (utime + stime of
  * /proc/<pid>/stat) and resident memory (VmRSS, VmHWM of /proc/<pid>/status). Process groups are
  * sampled together so that a run reports "gateway 85 % of a core, PostgreSQL 40 %, ...".
+ *
+ * Every read is asynchronous and nothing is spawned: the sampler runs in the load generator's process,
+ * and a synchronous sample (it read every process of the machine and ran `ss`, 4 ms every 250 ms and
+ * 11 ms more every second) stalled the answers in flight, which showed in the latency measured.
  */
 import { execFileSync } from 'node:child_process';
-import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
+import { readdir, readFile, readlink } from 'node:fs/promises';
 import pg from 'pg';
 
 const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
 
-/** CPU seconds a process has used so far (user + system), or undefined once it is gone. */
-export function cpuSeconds(pid: number): number | undefined {
-  let stat: string;
+/** A /proc file, or undefined when its process is gone. */
+async function procFile(path: string): Promise<string | undefined> {
   try {
-    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return await readFile(path, 'utf8');
   } catch {
     return undefined;
   }
-  // The command name (field 2) may hold spaces and parentheses: fields are counted after its last ')'.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+}
+
+/** The fields of /proc/<pid>/stat after the command name (field 3 onwards), which may hold spaces and parentheses. */
+const statFields = (stat: string): string[] => stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+
+/** CPU seconds a process has used so far (user + system), or undefined once it is gone. */
+export async function cpuSeconds(pid: number): Promise<number | undefined> {
+  const stat = await procFile(`/proc/${pid}/stat`);
+  if (stat === undefined) return undefined;
+  const fields = statFields(stat);
   return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+}
+
+/**
+ * `read`, run at most once every `ms`: finding processes reads every process of the machine, which
+ * would cost the load generator more than the readings themselves if done at every sample.
+ */
+export function refreshedEvery<T>(ms: number, read: () => Promise<T>): () => Promise<T> {
+  let at = -Infinity;
+  let last: Promise<T> | undefined;
+  return () => {
+    if (!last || performance.now() - at >= ms) {
+      at = performance.now();
+      last = read();
+      last.catch(() => (last = undefined));
+    }
+    return last;
+  };
+}
+
+/** How long a list of processes (descendants, PostgreSQL backends) is used before it is looked for again. */
+export const PROCESS_LIST_MS = 5_000;
+
+/** The pids of the machine's processes. */
+async function allPids(): Promise<number[]> {
+  return (await readdir('/proc')).filter((e) => /^\d+$/.test(e)).map(Number);
 }
 
 export interface Memory {
@@ -28,13 +65,9 @@ export interface Memory {
   hwmKb: number;
 }
 
-export function memoryOf(pid: number): Memory | undefined {
-  let status: string;
-  try {
-    status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  } catch {
-    return undefined;
-  }
+export async function memoryOf(pid: number): Promise<Memory | undefined> {
+  const status = await procFile(`/proc/${pid}/status`);
+  if (status === undefined) return undefined;
   const kb = (name: string): number => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0);
   return { rssKb: kb('VmRSS'), hwmKb: kb('VmHWM') };
 }
@@ -50,17 +83,14 @@ export function resetPeakRss(pid: number): boolean {
 }
 
 /** These processes and all their descendants (the gateway processes a GATEWAY_PROCESSES primary forks). */
-export function withDescendants(roots: number[]): number[] {
+export async function withDescendants(roots: number[]): Promise<number[]> {
   const parentOf = new Map<number, number>();
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      parentOf.set(Number(entry), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
-    } catch {
-      // Gone meanwhile.
-    }
-  }
+  await Promise.all(
+    (await allPids()).map(async (pid) => {
+      const stat = await procFile(`/proc/${pid}/stat`);
+      if (stat !== undefined) parentOf.set(pid, Number(statFields(stat)[1]));
+    }),
+  );
   const found = new Set(roots);
   for (let grew = true; grew; ) {
     grew = false;
@@ -75,29 +105,48 @@ export function withDescendants(roots: number[]): number[] {
 }
 
 /** Processes whose command name (comm) is one of `names`. */
-export function pidsNamed(...names: string[]): number[] {
-  const out: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const comm = readFileSync(`/proc/${entry}/comm`, 'utf8').trim();
-      if (names.includes(comm)) out.push(Number(entry));
-    } catch {
-      // exited meanwhile
-    }
-  }
-  return out;
+export async function pidsNamed(...names: string[]): Promise<number[]> {
+  const named = await Promise.all((await allPids()).map(async (pid) => (names.includes((await procFile(`/proc/${pid}/comm`))?.trim() ?? '') ? pid : undefined)));
+  return named.filter((pid) => pid !== undefined);
 }
 
-/** Local TCP ports of the established connections of `pids` to `remotePort` (ss -tnp). */
-function clientPorts(pids: number[], remotePort: number): number[] {
-  const out = execFileSync('ss', ['-tnpH', 'state', 'established', `( dport = :${remotePort} )`], { encoding: 'utf8' });
+/** The socket inodes of a process's open files. */
+async function socketInodes(pid: number): Promise<Set<string>> {
+  const inodes = new Set<string>();
+  let fds: string[];
+  try {
+    fds = await readdir(`/proc/${pid}/fd`);
+  } catch {
+    return inodes;
+  }
+  await Promise.all(
+    fds.map(async (fd) => {
+      const target = await readlink(`/proc/${pid}/fd/${fd}`).catch(() => '');
+      const inode = /^socket:\[(\d+)\]$/.exec(target)?.[1];
+      if (inode) inodes.add(inode);
+    }),
+  );
+  return inodes;
+}
+
+/**
+ * Local TCP ports of the established connections of `pids` to `remotePort`: the connections of
+ * /proc/net/tcp and tcp6 whose socket one of the processes holds (what `ss -tnp` tells, without spawning it).
+ */
+export async function clientPorts(pids: number[], remotePort: number): Promise<number[]> {
+  const [tables, held] = await Promise.all([
+    Promise.all(['/proc/net/tcp', '/proc/net/tcp6'].map(procFile)),
+    Promise.all(pids.map(socketInodes)),
+  ]);
+  const inodes = new Set(held.flatMap((s) => [...s]));
   const ports: number[] = [];
-  for (const line of out.split('\n')) {
-    const pid = /pid=(\d+)/.exec(line)?.[1];
-    if (!pid || !pids.includes(Number(pid))) continue;
-    const local = /^\s*\d+\s+\d+\s+\S+:(\d+)\s/.exec(line)?.[1];
-    if (local) ports.push(Number(local));
+  for (const line of tables.flatMap((t) => (t ?? '').split('\n').slice(1))) {
+    // sl local_address rem_address st tx_queue:rx_queue tr:tm->when retrnsmt uid timeout inode
+    const f = line.trim().split(/\s+/);
+    if (f.length < 10 || f[3] !== '01') continue;
+    const local = Number.parseInt(f[1]!.split(':')[1]!, 16);
+    const remote = Number.parseInt(f[2]!.split(':')[1]!, 16);
+    if (remote === remotePort && inodes.has(f[9]!)) ports.push(local);
   }
   return ports;
 }
@@ -109,7 +158,7 @@ const POSTGRES_AUXILIARY = /postgres: .*(walwriter|background writer|checkpointe
  * The PostgreSQL processes that serve `clientPids`: their backends (found through pg_stat_activity by the
  * clients' TCP ports, since every gateway connects with the same application_name) and the auxiliary
  * processes. Other sessions of the machine's shared server are left out. One connection is kept open
- * and the list is refreshed at most every second.
+ * and the list is looked for again every PROCESS_LIST_MS at most.
  */
 export class PostgresProcesses {
   private client?: pg.Client;
@@ -118,25 +167,21 @@ export class PostgresProcesses {
 
   constructor(
     private readonly databaseUrl: string,
-    private readonly clientPids: () => number[],
+    private readonly clientPids: () => Promise<number[]> | number[],
   ) {}
 
   async list(): Promise<number[]> {
-    if (performance.now() - this.at < 1000) return this.pids;
+    if (performance.now() - this.at < PROCESS_LIST_MS) return this.pids;
     this.at = performance.now();
     if (!this.client) {
       this.client = new pg.Client({ connectionString: this.databaseUrl, application_name: 'xdsgw-bench-monitor' });
       await this.client.connect();
     }
-    const ports = clientPorts(this.clientPids(), Number(new URL(this.databaseUrl).port || 5432));
+    const ports = await clientPorts(await this.clientPids(), Number(new URL(this.databaseUrl).port || 5432));
     const rows = await this.client.query<{ pid: number }>('select pid from pg_stat_activity where client_port = any($1::int[])', [ports]);
-    const auxiliary = pidsNamed('postgres').filter((pid) => {
-      try {
-        return POSTGRES_AUXILIARY.test(readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' '));
-      } catch {
-        return false;
-      }
-    });
+    const postgres = await pidsNamed('postgres');
+    const cmdlines = await Promise.all(postgres.map((pid) => procFile(`/proc/${pid}/cmdline`)));
+    const auxiliary = postgres.filter((_, i) => POSTGRES_AUXILIARY.test((cmdlines[i] ?? '').replaceAll('\0', ' ')));
     this.pids = [...rows.rows.map((r) => r.pid), ...auxiliary];
     return this.pids;
   }
@@ -196,7 +241,7 @@ export class UsageSampler {
   async start(): Promise<void> {
     for (const [name, pid] of Object.entries(this.memory)) {
       resetPeakRss(pid);
-      const m = memoryOf(pid);
+      const m = await memoryOf(pid);
       this.startRss[name] = m?.rssKb ?? 0;
       this.peak[name] = m?.rssKb ?? 0;
     }
@@ -204,7 +249,7 @@ export class UsageSampler {
     await this.sample(true);
     this.timer = setInterval(() => {
       this.sampling = this.sampling.then(() => this.sample()).catch(() => undefined);
-    }, this.opts.everyMs ?? 250);
+    }, this.opts.everyMs ?? 1000);
   }
 
   async stop(): Promise<Usage> {
@@ -223,16 +268,18 @@ export class UsageSampler {
       g.cpuPercent = round((100 * g.cpuSeconds) / seconds, 1);
     }
     for (const [name, pid] of Object.entries(this.memory)) {
-      const m = memoryOf(pid);
+      const m = await memoryOf(pid);
       if (m) this.peak[name] = Math.max(this.peak[name] ?? 0, m.hwmKb, m.rssKb);
     }
     return { seconds: round(seconds, 2), groups, peakRssKb: { ...this.peak }, startRssKb: { ...this.startRss }, rssSamples: this.samples };
   }
 
   private async sample(initial = false): Promise<void> {
-    for (const g of this.groups) {
-      for (const pid of await g.pids()) {
-        const cpu = cpuSeconds(pid);
+    const found = await Promise.all(this.groups.map(async (g) => ({ name: g.name, pids: await g.pids() })));
+    const readings = await Promise.all(found.map((g) => Promise.all(g.pids.map(cpuSeconds))));
+    for (const [i, g] of found.entries()) {
+      for (const [j, pid] of g.pids.entries()) {
+        const cpu = readings[i]![j];
         if (cpu === undefined) continue;
         // A process first seen after start() counts from zero: it was born during the run.
         if (!this.first.has(pid)) this.first.set(pid, initial ? cpu : 0);
@@ -244,7 +291,7 @@ export class UsageSampler {
     const record = now - this.lastRssSample >= (this.opts.rssEveryMs ?? 10_000);
     const rss: Record<string, number> = {};
     for (const [name, pid] of Object.entries(this.memory)) {
-      const m = memoryOf(pid);
+      const m = await memoryOf(pid);
       if (!m) continue;
       this.peak[name] = Math.max(this.peak[name] ?? 0, m.rssKb, m.hwmKb);
       rss[name] = m.rssKb;

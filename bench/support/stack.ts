@@ -12,7 +12,7 @@ import { request } from 'undici';
 import { dropTestState, PG_URL, REDIS_URL } from '../../test/support/gateway.js';
 import { newPatientId } from '../../test/support/requests.js';
 import { startGatewayProcess, startWorkerProcess, type GatewayProcess, type WorkerProcess } from './gateway-process.js';
-import { pidsNamed, PostgresProcesses, UsageSampler, withDescendants, type ProcessGroup } from './proc.js';
+import { pidsNamed, PostgresProcesses, PROCESS_LIST_MS, refreshedEvery, UsageSampler, withDescendants, type ProcessGroup } from './proc.js';
 
 export const REPOSITORY = '1.2.250.1.999.1.1.1';
 
@@ -75,6 +75,8 @@ export async function startStack(opts: { patients?: number; env?: Record<string,
     const workerPid = worker?.child.pid;
     // With GATEWAY_PROCESSES > 1 the gateway is a primary and its forked children: all of them count.
     const serving = new PostgresProcesses(databaseUrl, () => withDescendants([gatewayPid, ...(workerPid ? [workerPid] : [])]));
+    const gatewayTree = refreshedEvery(PROCESS_LIST_MS, () => withDescendants([gatewayPid]));
+    const redis = refreshedEvery(PROCESS_LIST_MS, () => pidsNamed('redis-server'));
     postgres = serving;
     return {
       base: gateway.base,
@@ -85,10 +87,10 @@ export async function startStack(opts: { patients?: number; env?: Record<string,
       patients,
       sampler(extra, samplerOpts) {
         const groups: ProcessGroup[] = [
-          { name: 'gateway', pids: () => withDescendants([gatewayPid]) },
+          { name: 'gateway', pids: gatewayTree },
           { name: 'worker', pids: () => (workerPid ? [workerPid] : []) },
           { name: 'postgres', pids: () => serving.list() },
-          { name: 'redis', pids: () => pidsNamed('redis-server') },
+          { name: 'redis', pids: redis },
           ...Object.entries(extra).map(([name, pid]) => ({ name, pids: () => [pid] })),
         ];
         const memory: Record<string, number> = { gateway: gatewayPid, ...(workerPid ? { worker: workerPid } : {}) };
