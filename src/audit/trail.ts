@@ -19,8 +19,8 @@ export interface AccessHistoryEntry {
   documentIds: string[];
 }
 
-interface AuditRow {
-  recorded_at: Date | string;
+/** The columns of audit_events that the access history reads and the insert writes alike. */
+interface AuditColumns {
   event_type: string;
   event_action: AuditEvent['action'];
   outcome: number;
@@ -32,20 +32,16 @@ interface AuditRow {
   document_ids: string[];
 }
 
+/** One audit_events row as the access history reads it. */
+interface AuditRow extends AuditColumns {
+  recorded_at: Date | string;
+}
+
 /** One audit_events row, as the batched insert reads it from JSON. */
-interface EventRow {
+interface EventRow extends AuditColumns {
   recorded_at: string;
   event_id: string;
-  event_action: AuditEvent['action'];
-  event_type: string;
-  outcome: number;
-  user_id: string | null;
-  user_name: string | null;
-  organisation_id: string | null;
-  purpose_of_use: string | null;
-  break_glass: boolean;
   patient_ids: string[];
-  document_ids: string[];
   message: string;
 }
 
