@@ -3,7 +3,7 @@ import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
 import pg from 'pg';
-import { clientPorts, cpuSeconds, PostgresProcesses, pidsNamed, UsageSampler, withDescendants } from '../../bench/support/proc.js';
+import { clientPorts, cpuSeconds, PostgresProcesses, pidsNamed, refreshedEvery, UsageSampler, withDescendants } from '../../bench/support/proc.js';
 import { PG_URL } from '../support/gateway.js';
 
 describe('bench process readings (/proc)', () => {
@@ -18,6 +18,25 @@ describe('bench process readings (/proc)', () => {
     expect(spin).to.be.above(0);
     expect(await cpuSeconds(process.pid)).to.be.a('number').above(0);
     expect(await cpuSeconds(2 ** 22 + 1)).to.equal(undefined);
+  });
+
+  it('looks for a list again only once it is older than the interval, and after a failure', async () => {
+    let reads = 0;
+    let fail = false;
+    const list = refreshedEvery(40, async () => {
+      reads++;
+      if (fail) throw new Error('gone');
+      return [reads];
+    });
+    expect(await list()).to.deep.equal([1]);
+    expect(await list()).to.deep.equal([1]);
+    await new Promise((r) => setTimeout(r, 50));
+    fail = true;
+    const error = await list().catch((err: Error) => err);
+    expect(error).to.be.instanceOf(Error);
+    fail = false;
+    expect(await list(), 'a failed read is not kept').to.deep.equal([3]);
+    expect(reads).to.equal(3);
   });
 
   it('finds the descendants of a process and the processes of a name', async () => {
