@@ -13,6 +13,7 @@ import {
   hashBytes,
   toContentStoreError,
 } from '../../src/content/store.js';
+import { rejectionOf } from '../support/rejection.js';
 
 async function tempDir(): Promise<string> {
   return fs.mkdtemp(path.join(os.tmpdir(), 'content-store-'));
@@ -20,15 +21,6 @@ async function tempDir(): Promise<string> {
 
 function errnoError(code: string): NodeJS.ErrnoException {
   return Object.assign(new Error(`${code}: simulated`), { code });
-}
-
-async function rejection(p: Promise<unknown>): Promise<unknown> {
-  try {
-    await p;
-  } catch (err) {
-    return err;
-  }
-  throw new Error('expected the promise to reject');
 }
 
 /** Mounts a small tmpfs (needs root and mount(8)); false where the environment does not allow it. */
@@ -124,17 +116,17 @@ describe('content store', () => {
 
   it('throws ContentNotFoundError for a key with no blob', async () => {
     const key = hashBytes(Buffer.from('never stored')).sha256;
-    expect(await rejection(store.get(key))).to.be.instanceOf(ContentNotFoundError);
+    expect(await rejectionOf(store.get(key))).to.be.instanceOf(ContentNotFoundError);
     expect(await store.exists(key)).to.equal(false);
     expect(await store.remove(key)).to.equal(false);
   });
 
   it('refuses keys that are not 64 lower-case hex digits before building a path', async () => {
     for (const key of ['../../../etc/passwd', 'a'.repeat(63), 'A'.repeat(64), `${'a'.repeat(62)}/x`]) {
-      expect(await rejection(store.get(key))).to.be.instanceOf(InvalidContentKeyError);
-      expect(await rejection(store.exists(key))).to.be.instanceOf(InvalidContentKeyError);
-      expect(await rejection(store.remove(key))).to.be.instanceOf(InvalidContentKeyError);
-      expect(await rejection(store.put(Buffer.from('x'), key))).to.be.instanceOf(InvalidContentKeyError);
+      expect(await rejectionOf(store.get(key))).to.be.instanceOf(InvalidContentKeyError);
+      expect(await rejectionOf(store.exists(key))).to.be.instanceOf(InvalidContentKeyError);
+      expect(await rejectionOf(store.remove(key))).to.be.instanceOf(InvalidContentKeyError);
+      expect(await rejectionOf(store.put(Buffer.from('x'), key))).to.be.instanceOf(InvalidContentKeyError);
     }
   });
 
@@ -196,7 +188,7 @@ describe('content store', () => {
     const bytes = Buffer.from('blocked');
     const key = hashBytes(bytes).sha256;
     await fs.writeFile(path.join(dir, 'objects', key.slice(0, 2)), 'not a directory');
-    const err = await rejection(store.put(bytes));
+    const err = await rejectionOf(store.put(bytes));
     expect(err).to.be.instanceOf(ContentStoreUnavailableError);
     expect((err as ContentStoreUnavailableError).xdsCode).to.equal('XDSRepositoryError');
   });
@@ -204,7 +196,7 @@ describe('content store', () => {
   it('fails to open with ContentStoreUnavailableError when the directory is a file', async () => {
     const file = path.join(dir, 'a-file');
     await fs.writeFile(file, '');
-    expect(await rejection(ContentStore.open(file))).to.be.instanceOf(ContentStoreUnavailableError);
+    expect(await rejectionOf(ContentStore.open(file))).to.be.instanceOf(ContentStoreUnavailableError);
   });
 
   describe('error mapping', () => {
@@ -245,7 +237,7 @@ describe('content store', () => {
 
     it('fails with ContentStoreFullError when the volume is full, leaving no partial temp file', async () => {
       const small = await ContentStore.open(mnt);
-      const err = await rejection(small.put(randomBytes(1 << 20)));
+      const err = await rejectionOf(small.put(randomBytes(1 << 20)));
       expect(err).to.be.instanceOf(ContentStoreFullError);
       expect(await fs.readdir(path.join(mnt, 'tmp'))).to.deep.equal([]);
     });
@@ -253,8 +245,8 @@ describe('content store', () => {
     it('fails with ContentStoreUnavailableError on a read-only volume, for put and for ping', async () => {
       const ro = await ContentStore.open(mnt);
       execFileSync('mount', ['-o', 'remount,ro', mnt]);
-      expect(await rejection(ro.put(Buffer.from('read-only')))).to.be.instanceOf(ContentStoreUnavailableError);
-      expect(await rejection(ro.ping())).to.be.instanceOf(ContentStoreUnavailableError);
+      expect(await rejectionOf(ro.put(Buffer.from('read-only')))).to.be.instanceOf(ContentStoreUnavailableError);
+      expect(await rejectionOf(ro.ping())).to.be.instanceOf(ContentStoreUnavailableError);
     });
   });
 });

@@ -13,6 +13,7 @@ import { CLIENT_IDENTITY, createServer, type ClientIdentity } from '../../src/ht
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
 import { buildIti41Request, makeLabResult, newPatientId } from '../support/requests.js';
 import { submissionResult } from '../support/responses.js';
+import { rejectionOf } from '../support/rejection.js';
 
 interface Pki {
   dir: string;
@@ -65,14 +66,8 @@ function get(url: string, pki: Pki, opts: { client?: 'client' | 'intruder'; maxV
   });
 }
 
-async function rejected(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (err) {
-    return err as Error;
-  }
-  throw new Error('expected the TLS connection to be refused');
-}
+/** The TLS handshake or request refused: what it rejected with. */
+const refused = (p: Promise<unknown>): Promise<Error> => rejectionOf(p, 'expected the TLS connection to be refused');
 
 const silent = pino({ level: 'silent' });
 
@@ -117,13 +112,13 @@ describe('HTTPS with client certificates', function () {
 
     it('refuses, when required, a client with no certificate or with one of another CA', async () => {
       const url = await listen('required');
-      expect((await rejected(get(url, pki))).message).to.match(/certificate|socket hang up|ECONNRESET|alert/i);
-      expect((await rejected(get(url, pki, { client: 'intruder' }))).message).to.match(/certificate|socket hang up|ECONNRESET|alert|unknown ca/i);
+      expect((await refused(get(url, pki))).message).to.match(/certificate|socket hang up|ECONNRESET|alert/i);
+      expect((await refused(get(url, pki, { client: 'intruder' }))).message).to.match(/certificate|socket hang up|ECONNRESET|alert|unknown ca/i);
     });
 
     it('refuses TLS 1.1 and below', async () => {
       const url = await listen('required');
-      expect((await rejected(get(url, pki, { client: 'client', maxVersion: 'TLSv1.1' }))).message).to.match(/version|protocol|alert|ssl/i);
+      expect((await refused(get(url, pki, { client: 'client', maxVersion: 'TLSv1.1' }))).message).to.match(/version|protocol|alert|ssl/i);
     });
 
     it('when optional, serves clients without a certificate and gives no identity for an unverified one', async () => {
@@ -166,7 +161,7 @@ describe('HTTPS with client certificates', function () {
     it('answers an ITI-41 submission from a client with a certificate of the configured CA, and no one else', async () => {
       expect(gw.url).to.match(/^https:/);
       expect((await get(`${gw.url}/health`, pki, { client: 'client' })).status).to.equal(200);
-      await rejected(get(`${gw.url}/health`, pki));
+      await refused(get(`${gw.url}/health`, pki));
 
       const patientId = newPatientId();
       const { Agent, request } = await import('undici');

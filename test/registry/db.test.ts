@@ -6,17 +6,9 @@ import { loadConfig } from '../../src/config.js';
 import { openBackends } from '../../src/gateway.js';
 import { openDb, RegistryUnavailableError, type Db } from '../../src/registry/db.js';
 import { describeEachDb, openTestDb, TEST_PG_URL } from '../support/db.js';
+import { rejectionOf } from '../support/rejection.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function rejection(p: Promise<unknown>): Promise<unknown> {
-  try {
-    await p;
-  } catch (err) {
-    return err;
-  }
-  throw new Error('expected a rejection');
-}
 
 describeEachDb('registry database access', (suite) => {
   before(async () => {
@@ -38,7 +30,7 @@ describeEachDb('registry database access', (suite) => {
   });
 
   it('rolls back everything a transaction did when its function throws', async () => {
-    const err = await rejection(
+    const err = await rejectionOf(
       suite.db.transaction(async (tx) => {
         await tx.query('insert into probe values (1, $1)', ['x']);
         throw new Error('boom');
@@ -82,14 +74,14 @@ describeEachDb('registry database access', (suite) => {
 describe('registry database failures (postgres)', () => {
   it('rejects with RegistryUnavailableError at once when nothing listens on the port', async () => {
     const started = Date.now();
-    const err = await rejection(openDb({ databaseUrl: 'postgres://postgres@127.0.0.1:1/test', schema: 'xds', connectTimeoutMs: 1000 }));
+    const err = await rejectionOf(openDb({ databaseUrl: 'postgres://postgres@127.0.0.1:1/test', schema: 'xds', connectTimeoutMs: 1000 }));
     expect(err).to.be.instanceOf(RegistryUnavailableError);
     expect(Date.now() - started).to.be.below(2000);
   });
 
   it('rejects with RegistryUnavailableError within the connect timeout when the host does not answer', async () => {
     const started = Date.now();
-    const err = await rejection(openDb({ databaseUrl: 'postgres://postgres@10.255.255.1:5432/test', schema: 'xds', connectTimeoutMs: 300 }));
+    const err = await rejectionOf(openDb({ databaseUrl: 'postgres://postgres@10.255.255.1:5432/test', schema: 'xds', connectTimeoutMs: 300 }));
     expect(err).to.be.instanceOf(RegistryUnavailableError);
     expect(Date.now() - started).to.be.below(2000);
   });
@@ -98,7 +90,7 @@ describe('registry database failures (postgres)', () => {
     const t = await openTestDb('postgres', { statementTimeoutMs: 200 });
     try {
       const started = Date.now();
-      const err = await rejection(t.db.query('select pg_sleep(5)'));
+      const err = await rejectionOf(t.db.query('select pg_sleep(5)'));
       expect(err).to.be.instanceOf(RegistryUnavailableError);
       expect(Date.now() - started).to.be.below(1500);
       await t.db.ping();
@@ -110,7 +102,7 @@ describe('registry database failures (postgres)', () => {
   it('reports a connection lost inside a transaction as RegistryUnavailableError, and recovers', async () => {
     const t = await openTestDb('postgres');
     try {
-      const err = await rejection(t.db.transaction((tx) => tx.query('select pg_terminate_backend(pg_backend_pid())')));
+      const err = await rejectionOf(t.db.transaction((tx) => tx.query('select pg_terminate_backend(pg_backend_pid())')));
       expect(err).to.be.instanceOf(RegistryUnavailableError);
       await t.db.ping();
     } finally {
@@ -169,6 +161,6 @@ describe('registry database on disk (pglite)', () => {
     this.timeout(60_000);
     const t = await openTestDb('pglite');
     await t.cleanup();
-    expect(await rejection(t.db.query('select 1'))).to.be.instanceOf(RegistryUnavailableError);
+    expect(await rejectionOf(t.db.query('select 1'))).to.be.instanceOf(RegistryUnavailableError);
   });
 });

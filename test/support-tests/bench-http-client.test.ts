@@ -3,6 +3,7 @@ import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
 import { HttpPool, parseHead, prepareRequest, type HttpAnswer } from '../../bench/support/http-client.js';
+import { rejectionOf } from '../support/rejection.js';
 
 /** An answer as text: the body is lent to the reader only. */
 const asText = (answer: HttpAnswer): { status: number; text: string } => ({ status: answer.status, text: answer.body.toString('utf8') });
@@ -15,15 +16,6 @@ async function listen(server: http.Server | net.Server): Promise<number> {
   server.on('connection', (socket: net.Socket) => accepted.add(socket));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return (server.address() as AddressInfo).port;
-}
-
-async function rejection(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (err) {
-    return err as Error;
-  }
-  throw new Error('expected a rejection');
 }
 
 describe('bench HTTP client', () => {
@@ -137,7 +129,7 @@ describe('bench HTTP client', () => {
     const { port, sockets } = await httpServer((_req, res) => res.end('answer'));
     const p = pool(port, 1);
     const request = prepareRequest(new URL(`http://127.0.0.1:${port}/`), 'text/plain', Buffer.from('x'));
-    const err = await rejection(
+    const err = await rejectionOf(
       p.send(request, () => {
         throw new Error('not what the reader wanted');
       }),
@@ -166,13 +158,13 @@ describe('bench HTTP client', () => {
       res.write('part one');
       res.end('part two');
     });
-    const err = await rejection(pool(port).send(prepareRequest(new URL(`http://127.0.0.1:${port}/`), 'text/plain', Buffer.from('x')), asText));
+    const err = await rejectionOf(pool(port).send(prepareRequest(new URL(`http://127.0.0.1:${port}/`), 'text/plain', Buffer.from('x')), asText));
     expect(err.message).to.match(/Transfer-Encoding 'chunked'/);
   });
 
   it('rejects an answer without Content-Length', async () => {
     const port = await rawServer('HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nuntil the end');
-    const err = await rejection(pool(port).send(prepareRequest(new URL(`http://127.0.0.1:${port}/`), 'text/plain', Buffer.from('x')), asText));
+    const err = await rejectionOf(pool(port).send(prepareRequest(new URL(`http://127.0.0.1:${port}/`), 'text/plain', Buffer.from('x')), asText));
     expect(err.message).to.match(/without Content-Length/);
   });
 
@@ -189,10 +181,10 @@ describe('bench HTTP client', () => {
     const port = await listen(server);
     const p = pool(port, 1);
     const request = prepareRequest(new URL(`http://127.0.0.1:${port}/`), 'text/plain', Buffer.from('x'));
-    const err = await rejection(p.send(request, asText));
+    const err = await rejectionOf(p.send(request, asText));
     expect(err.message).to.equal('connection closed after 20 of 100 body bytes');
     // 'whole' is one byte more than the 4 announced.
-    expect((await rejection(p.send(request, asText))).message).to.equal('answer longer than its Content-Length of 4 bytes');
+    expect((await rejectionOf(p.send(request, asText))).message).to.equal('answer longer than its Content-Length of 4 bytes');
     expect(n).to.equal(2);
   });
 
@@ -217,7 +209,7 @@ describe('bench HTTP client', () => {
     const server = net.createServer(() => undefined);
     servers.push(server);
     const port = await listen(server);
-    const err = await rejection(pool(port, 1, 50).send(prepareRequest(new URL(`http://127.0.0.1:${port}/`), 'text/plain', Buffer.from('x')), asText));
+    const err = await rejectionOf(pool(port, 1, 50).send(prepareRequest(new URL(`http://127.0.0.1:${port}/`), 'text/plain', Buffer.from('x')), asText));
     expect(err.message).to.equal('no answer within 50 ms');
   });
 
@@ -225,7 +217,7 @@ describe('bench HTTP client', () => {
     const server = net.createServer();
     const port = await listen(server);
     await new Promise((resolve) => server.close(resolve));
-    const err = await rejection(pool(port).send(prepareRequest(new URL(`http://127.0.0.1:${port}/`), 'text/plain', Buffer.from('x')), asText));
+    const err = await rejectionOf(pool(port).send(prepareRequest(new URL(`http://127.0.0.1:${port}/`), 'text/plain', Buffer.from('x')), asText));
     expect((err as NodeJS.ErrnoException).code).to.equal('ECONNREFUSED');
   });
 
@@ -235,13 +227,13 @@ describe('bench HTTP client', () => {
     const port = await listen(server);
     const p = new HttpPool('127.0.0.1', port, 1);
     const request = prepareRequest(new URL(`http://127.0.0.1:${port}/`), 'text/plain', Buffer.from('x'));
-    const inFlight = rejection(p.send(request, asText));
-    const waiting = rejection(p.send(request, asText));
+    const inFlight = rejectionOf(p.send(request, asText));
+    const waiting = rejectionOf(p.send(request, asText));
     await new Promise((resolve) => setTimeout(resolve, 50));
     p.close();
     expect((await inFlight).message).to.equal('connection closed before the answer');
     expect((await waiting).message).to.equal('the pool is closed');
-    expect((await rejection(p.send(request, asText))).message).to.equal('the pool is closed');
+    expect((await rejectionOf(p.send(request, asText))).message).to.equal('the pool is closed');
   });
 
   it('reads status, length and connection from a head, and refuses what it cannot read', () => {
