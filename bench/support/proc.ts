@@ -162,17 +162,15 @@ const POSTGRES_AUXILIARY = /postgres: .*(walwriter|background writer|checkpointe
  */
 export class PostgresProcesses {
   private client?: pg.Client;
-  private pids: number[] = [];
-  private at = -Infinity;
+  /** The list, looked for again every PROCESS_LIST_MS at most; callers meanwhile share the last one. */
+  readonly list: () => Promise<number[]> = refreshedEvery(PROCESS_LIST_MS, () => this.find());
 
   constructor(
     private readonly databaseUrl: string,
     private readonly clientPids: () => Promise<number[]> | number[],
   ) {}
 
-  async list(): Promise<number[]> {
-    if (performance.now() - this.at < PROCESS_LIST_MS) return this.pids;
-    this.at = performance.now();
+  private async find(): Promise<number[]> {
     if (!this.client) {
       this.client = new pg.Client({ connectionString: this.databaseUrl, application_name: 'xdsgw-bench-monitor' });
       await this.client.connect();
@@ -182,8 +180,7 @@ export class PostgresProcesses {
     const postgres = await pidsNamed('postgres');
     const cmdlines = await Promise.all(postgres.map((pid) => procFile(`/proc/${pid}/cmdline`)));
     const auxiliary = postgres.filter((_, i) => POSTGRES_AUXILIARY.test((cmdlines[i] ?? '').replaceAll('\0', ' ')));
-    this.pids = [...rows.rows.map((r) => r.pid), ...auxiliary];
-    return this.pids;
+    return [...rows.rows.map((r) => r.pid), ...auxiliary];
   }
 
   async close(): Promise<void> {
