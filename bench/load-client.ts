@@ -1,9 +1,9 @@
 /**
  * The query benchmark's load clients against each other (`npm run bench -- load-client`): the CPU each spends
  * per query, with no gateway and no database in the way. A server in its own process answers every request with
- * the same FindDocuments-sized Success answer (21 ExtrinsicObjects, about 45 KB, with a Content-Length, as the
- * gateway answers); the light client (bench/support/http-client.ts) and undici each drive it from 16 clients,
- * in alternating rounds (the first pair is a warm-up), and this process's CPU per query is taken with
+ * the same Success answer with a Content-Length, as the gateway answers: 21 ExtrinsicObjects of about 2 KB, 45 KB
+ * in all (the query suite's FindDocuments answers have 7 KB an entry, about 150 KB). The light client
+ * (bench/support/http-client.ts) and undici each drive it from 16 clients, in alternating rounds (the first pair is a warm-up), and this process's CPU per query is taken with
  * process.cpuUsage(). The server's CPU per query is reported too: it should not depend on the client.
  * Written to bench/results/<date>-load-client.json.
  */
@@ -21,7 +21,7 @@ const ROUNDS = Number(process.env.BENCH_LOAD_CLIENT_ROUNDS ?? 5);
 const ROUND_SECONDS = Number(process.env.BENCH_LOAD_CLIENT_SECONDS ?? 4);
 const ENTRIES = 21;
 
-/** A Success answer with ENTRIES ExtrinsicObjects of about 2 KB each, as a FindDocuments answer of the query benchmark. */
+/** A Success answer with ENTRIES ExtrinsicObjects of about 2 KB each: as many entries as a FindDocuments answer of the query benchmark. */
 function cannedAnswer(): Buffer {
   const entry = `<rim:ExtrinsicObject id="urn:uuid:x" objectType="urn:uuid:7edca82f-054d-47f2-a032-9b2a5b5186c1">${'<rim:Slot name="s"><rim:ValueList><rim:Value>v</rim:Value></rim:ValueList></rim:Slot>'.repeat(24)}</rim:ExtrinsicObject>`;
   const head =

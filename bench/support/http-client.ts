@@ -62,7 +62,7 @@ interface Pending {
  * One keep-alive connection, one request at a time. Nothing is allocated per answer once the connection has
  * seen its largest: the socket reads into the connection's own buffer (`onread`), and bodies are copied into
  * another that grows to the largest answer. Fresh buffers cost more than the copy: in a first version, the page
- * faults of a new 45 KB buffer per answer were most of the client's busy time (CPU profile, 2 vCPUs).
+ * faults of a new buffer per answer were most of the client's busy time (CPU profile, 2 vCPUs).
  */
 class Connection {
   private pending: Pending | undefined;
