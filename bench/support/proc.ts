@@ -44,8 +44,12 @@ export function refreshedEvery<T>(ms: number, read: () => Promise<T>): () => Pro
   return () => {
     if (!last || performance.now() - at >= ms) {
       at = performance.now();
-      last = read();
-      last.catch(() => (last = undefined));
+      const reading = read();
+      // A failed reading is not kept (a later one, already started, is).
+      reading.catch(() => {
+        if (last === reading) last = undefined;
+      });
+      last = reading;
     }
     return last;
   };
