@@ -66,6 +66,7 @@ function localizedXml(element: 'Name' | 'Description', strings: RimLocalizedStri
  */
 const MARK = { home: 'H', childHome: 'C', lid: 'L', status: 'S', version: 'V', lastUpdateTime: 'T' } as const;
 const mark = (letter: string, fallback = ''): string => `\u0001${letter}${fallback}\u0002`;
+const CHILD_HOME = MARK.childHome.charCodeAt(0);
 
 function classificationXml(c: RimClassification): string {
   return (
@@ -116,26 +117,33 @@ export function rimObjectTemplate(o: RimObject): string {
 }
 
 /**
- * The template's pieces once completed with the registry's facts, in order: the stretches of the
- * template between placeholders and what each placeholder becomes. A scan by indexOf: this runs for
- * every object of every LeafClass answer.
+ * Appends to `pieces` the template's pieces once completed with the registry's facts, in order: the
+ * stretches of the template between placeholders and what each placeholder becomes, empty ones left out
+ * (most placeholders of an answer without a homeCommunityId are). Returns their length in all. A scan by
+ * indexOf: this runs for every object of every LeafClass answer.
  */
-function completedPieces(template: string, facts: RegistryFacts): string[] {
+function completeTemplate(template: string, facts: RegistryFacts, pieces: string[]): number {
   const home = facts.home === undefined ? undefined : opt('home', facts.home);
-  const pieces: string[] = [];
   let at = 0;
+  let length = 0;
   for (let i = template.indexOf('\u0001'); i !== -1; i = template.indexOf('\u0001', at)) {
     const end = template.indexOf('\u0002', i);
-    pieces.push(template.slice(at, i), fragment(template[i + 1]!, template.slice(i + 2, end), facts, home));
+    if (i > at) pieces.push(template.slice(at, i));
+    // A child's home (most placeholders: one per classification and external identifier) has no fallback.
+    const f = template.charCodeAt(i + 1) === CHILD_HOME ? (home ?? '') : fragment(template[i + 1]!, template.slice(i + 2, end), facts, home);
+    if (f.length) pieces.push(f);
+    length += i - at + f.length;
     at = end + 1;
   }
   pieces.push(at === 0 ? template : template.slice(at));
-  return pieces;
+  return length + template.length - at;
 }
 
 /** The template completed with the registry's facts: the LeafClass XML of the object. */
 export function fillTemplate(template: string, facts: RegistryFacts = {}): string {
-  return completedPieces(template, facts).join('');
+  const pieces: string[] = [];
+  completeTemplate(template, facts, pieces);
+  return pieces.join('');
 }
 
 /**
@@ -143,51 +151,61 @@ export function fillTemplate(template: string, facts: RegistryFacts = {}): strin
  * whole answer is known: no completed string is built (for a 155 KB answer that string and its
  * encoding were the gateway's largest allocations). A template is ASCII (non-ASCII characters are
  * written as references) and so is every fact written into it (attr escapes them too), so its pieces
- * are copied byte for byte; a template stored before templates were ASCII (its UTF-8 is longer than
- * its length) and XML rendered from `rim` are encoded the general way.
+ * are copied byte for byte and the answer's size is their length; a template stored before templates
+ * were ASCII (its UTF-8 is longer than its length) and XML rendered from `rim` are encoded the general
+ * way.
  */
 export class LeafClassWriter {
   private readonly pieces: string[] = [];
-  /** Per piece: ASCII, copied byte for byte, or any text, encoded. */
-  private readonly ascii: boolean[] = [];
+  /** Indexes of the pieces that may hold non-ASCII text (encoded as UTF-8); the others are copied byte for byte. */
+  private readonly encoded = new Set<number>();
+  private size = 0;
 
   /** The template completed with the registry's facts (fillTemplate). */
   template(template: string, facts: RegistryFacts = {}): this {
     if (Buffer.byteLength(template, 'utf8') !== template.length) return this.xml(fillTemplate(template, facts));
-    for (const p of completedPieces(template, facts)) {
-      this.pieces.push(p);
-      this.ascii.push(true);
-    }
+    this.size += completeTemplate(template, facts, this.pieces);
     return this;
   }
 
   /** XML of any characters. */
   xml(xml: string): this {
+    this.encoded.add(this.pieces.length);
     this.pieces.push(xml);
-    this.ascii.push(false);
+    this.size += Buffer.byteLength(xml, 'utf8');
     return this;
   }
 
   bytes(): Buffer {
-    let size = 0;
-    for (const [i, p] of this.pieces.entries()) size += this.ascii[i] ? p.length : Buffer.byteLength(p, 'utf8');
-    const out = Buffer.allocUnsafe(size);
+    const out = Buffer.allocUnsafe(this.size);
     let at = 0;
-    for (const [i, p] of this.pieces.entries()) at += out.write(p, at, this.ascii[i] ? 'latin1' : 'utf8');
+    const pieces = this.pieces;
+    if (!this.encoded.size) for (const p of pieces) at += out.write(p, at, 'latin1');
+    else for (let i = 0; i < pieces.length; i++) at += out.write(pieces[i]!, at, this.encoded.has(i) ? 'utf8' : 'latin1');
     return out;
   }
+}
+
+/** The status attribute of each status met so far: a registry has a handful (Approved, Deprecated, Submitted), each written into every object of an answer. */
+const STATUS_ATTRIBUTES = new Map<string, string>();
+
+function statusAttribute(status: string): string {
+  let a = STATUS_ATTRIBUTES.get(status);
+  if (a === undefined) {
+    a = opt('status', status);
+    if (STATUS_ATTRIBUTES.size < 16) STATUS_ATTRIBUTES.set(status, a);
+  }
+  return a;
 }
 
 function fragment(letter: string, fallback: string, facts: RegistryFacts, home: string | undefined): string {
   switch (letter) {
     case MARK.home:
       return home ?? fallback;
-    case MARK.childHome:
-      return home ?? '';
     case MARK.lid:
       return opt('lid', facts.lid);
     case MARK.status:
-      return facts.status === undefined ? fallback : opt('status', facts.status);
+      return facts.status === undefined ? fallback : statusAttribute(facts.status);
     case MARK.version:
       return facts.versionName === undefined ? '' : `<rim:VersionInfo versionName="${attr(facts.versionName)}"/>`;
     case MARK.lastUpdateTime:

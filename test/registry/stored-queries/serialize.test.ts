@@ -52,6 +52,19 @@ describe('ebRIM serialization of registry objects', () => {
     expect(childrenOf(el, NS.rim, 'Classification').every((c) => c.attrs.home === undefined)).to.equal(true);
   });
 
+  it('puts the home community of the answer on the object and on each of its classifications and external identifiers, and none without one', () => {
+    const d = makeDocumentEntry({ patientId: newPatientId() });
+    const template = rimObjectTemplate(d.rim);
+    const parts = (el: ReturnType<typeof wrap>) => [el, ...childrenOf(el, NS.rim, 'Classification'), ...childrenOf(el, NS.rim, 'ExternalIdentifier')];
+    const homed = wrap(new LeafClassWriter().template(template, { status: STATUS.approved, home: 'urn:oid:1.2.250.1.999' }).bytes().toString('utf8'));
+    expect(parts(homed).length).to.be.greaterThan(5);
+    expect(parts(homed).map((e) => e.attrs.home)).to.deep.equal(parts(homed).map(() => 'urn:oid:1.2.250.1.999'));
+    expect(homed.attrs.status).to.equal(STATUS.approved);
+    const bare = wrap(new LeafClassWriter().template(template, { status: STATUS.deprecated }).bytes().toString('utf8'));
+    expect(parts(bare).every((e) => e.attrs.home === undefined)).to.equal(true);
+    expect(bare.attrs.status).to.equal(STATUS.deprecated);
+  });
+
   it('writes U+0001 and U+0002 of a submitted value as U+FFFD so that a value cannot act as a placeholder', () => {
     const d = makeDocumentEntry({ patientId: newPatientId(), title: 'a\u0001Sb\u0002' });
     const xml = rimObjectXml(d.rim, { status: STATUS.approved });
