@@ -196,6 +196,8 @@ async function main(): Promise<void> {
       AUTHENTICATION: 'off',
     };
     gateway = await startGatewayProcess(env, port);
+    const gatewayProcesses = loadConfig(env).gatewayProcesses;
+    console.log(`gateway: ${gatewayProcesses} process${gatewayProcesses === 1 ? '' : 'es'} (GATEWAY_PROCESSES)`);
     const gatewayPid = gateway.child.pid!;
     // GATEWAY_PROCESSES > 1: the gateway is its primary and the processes it forks.
     const gatewayPids = refreshedEvery(PROCESS_LIST_MS, () => withDescendants([gatewayPid]));
@@ -295,7 +297,7 @@ async function main(): Promise<void> {
     writeFileSync(
       file,
       JSON.stringify(
-        { date: new Date().toISOString(), node: process.version, cpus: os.cpus().length, httpClient: HTTP_CLIENT, documents: Math.max(count, n), patients, seedSeconds, figures, pgbenchFloor, plans: plans.map((p) => ({ sql: p.sql, plan: p.plan })) },
+        { date: new Date().toISOString(), node: process.version, cpus: os.cpus().length, httpClient: HTTP_CLIENT, gatewayProcesses, documents: Math.max(count, n), patients, seedSeconds, figures, pgbenchFloor, plans: plans.map((p) => ({ sql: p.sql, plan: p.plan })) },
         null,
         2,
       ),
