@@ -11,10 +11,9 @@ import { SIGNATURE_ENTRY } from '../../src/signature/dsg.js';
 import { openTestDb, type TestDb } from '../support/db.js';
 import { explainGenericPlan, statementsOf } from '../support/generic-plan.js';
 import { makeSubmission, newPatientId, newSubmissionId } from './factory.js';
+import { queryList as list, queryString as quoted } from '../support/requests.js';
 
 const Q = Object.fromEntries(STORED_QUERIES.map((q) => [q.name, q.id])) as Record<string, string>;
-const quoted = (v: string): string => `'${v.replace(/'/g, "''")}'`;
-const list = (...values: string[]): string => `(${values.map(quoted).join(',')})`;
 
 /** Tables whose whole reading would grow with the registry: every read of them goes through an index. */
 const LARGE_TABLES = /Seq Scan on (document_entries|document_entry_codes|document_entry_authors|submission_sets|submission_set_authors|folders|folder_codes|associations|audit_events)\b/;

@@ -15,6 +15,7 @@ import { DOCUMENT_KINDS, documentUniqueIdOf, patientIdOf, seedRegistry, type See
 import { STORED_QUERIES } from '../../src/registry/stored-queries/definitions.js';
 import { runStoredQuery } from '../../src/registry/stored-queries/run.js';
 import { openTestDb, TEST_PG_URL, type TestDb } from '../support/db.js';
+import { queryList as list, queryString as quoted } from '../support/requests.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
@@ -22,9 +23,6 @@ const Q = Object.fromEntries(STORED_QUERIES.map((q) => [q.name, q.id])) as Recor
 const HOME = 'urn:oid:1.2.250.1.999.1.1';
 const DOCUMENTS = 3000;
 const PATIENTS = 60;
-
-const quoted = (v: string): string => `'${v.replace(/'/g, "''")}'`;
-const list = (...values: string[]): string => `(${values.map(quoted).join(',')})`;
 
 /** Runs `npm run seed` as a child process (node --import tsx, by absolute paths), without the caller's database settings. */
 function seedCli(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {

@@ -9,6 +9,7 @@ import { STORED_QUERIES } from '../../../src/registry/stored-queries/definitions
 import { writeLeafClass, type ResultObject } from '../../../src/registry/stored-queries/execute.js';
 import { runStoredQuery, type StoredQueryAnswer } from '../../../src/registry/stored-queries/run.js';
 import { describeEachDb } from '../../support/db.js';
+import { queryList as list, queryString as quoted } from '../../support/requests.js';
 import { makeAssociation, makeSubmission, newPatientId, newSubmissionId, type Submission } from '../factory.js';
 
 /** The LeafClass XML of an answer object as ITI-18 writes it. */
@@ -26,9 +27,6 @@ const CONF_HL7 = '2.16.840.1.113883.5.25';
 const REFERENCE_ID_LIST = 'urn:ihe:iti:xds:2013:referenceIdList';
 
 type Params = Record<string, string | string[] | string[][]>;
-
-const quoted = (v: string): string => `'${v.replace(/'/g, "''")}'`;
-const list = (...values: string[]): string => `(${values.map(quoted).join(',')})`;
 
 /** A request as parsed: a string is one rim:Value, an array several rim:Values, an array of arrays repeated slots. */
 function request(name: string, params: Params, returnType: 'LeafClass' | 'ObjectRef' = 'ObjectRef'): AdhocQuery {
