@@ -16,13 +16,13 @@ import { createTestIdp } from '../test/policy/idp.js';
 import { AUDIENCE, AUTHOR, startPolicyGateway } from '../test/policy/support.js';
 import type { TestGateway } from '../test/support/gateway.js';
 import { buildIti18Request, buildIti41Request, newPatientId, queryList, queryString, soapEnvelope } from '../test/support/requests.js';
+import { median, quantile } from './support/drive.js';
+import { round } from './support/proc.js';
 
 const FIND_DOCUMENTS = 'urn:uuid:14d4debf-8f97-4251-9a74-a90016b0af0d';
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 1000);
 
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const p95 = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length * 0.95)]!;
-const round = (x: number): number => Math.round(x * 1000) / 1000;
+const p95 = (xs: number[]): number => quantile([...xs].sort((a, b) => a - b), 0.95);
 
 async function inProcess(): Promise<Record<string, { medianMs: number; p95Ms: number; n: number }>> {
   const idp = await createTestIdp();

@@ -23,14 +23,13 @@ import { startTestGateway } from '../test/support/gateway.js';
 import { buildIti41Request, makeLabResult, newPatientId } from '../test/support/requests.js';
 import { submissionResult } from '../test/support/responses.js';
 import { median } from './support/drive.js';
+import { round } from './support/proc.js';
 
 const SIGN_SECONDS = 3;
 /** Submissions each way: on this noisy machine a median moves by tenths of a millisecond between runs of 300. */
 const SUBMISSIONS = 1000;
 /** Submissions each way before the measured ones, followed by ANALYZE. */
 const WARM_UP = 300;
-
-const round = (x: number, digits = 3): number => Number(x.toFixed(digits));
 
 function signingRate(kind: 'rsa-2048' | 'p-256', document: Buffer): { perSecond: number; wallClockPerSecond: number; medianMs: number } {
   const signer = testSigner(testCa(`bench ${kind} CA`, kind), kind);
