@@ -196,7 +196,7 @@ async function main(): Promise<void> {
       AUTHENTICATION: 'off',
     };
     gateway = await startGatewayProcess(env, port);
-    const gatewayProcesses = loadConfig(env).gatewayProcesses;
+    const { gatewayProcesses, databasePoolSize } = loadConfig(env);
     console.log(`gateway: ${gatewayProcesses} process${gatewayProcesses === 1 ? '' : 'es'} (GATEWAY_PROCESSES)`);
     const gatewayPid = gateway.child.pid!;
     // GATEWAY_PROCESSES > 1: the gateway is its primary and the processes it forks.
@@ -253,7 +253,7 @@ async function main(): Promise<void> {
       const findPlan = plans[0]!;
       const vary = findPlan.params.indexOf(patientIdOf(7));
       floor = await startQueryFloor(
-        { sql: findPlan.sql, params: findPlan.params, vary, pattern: "(\\d{15})\\^\\^\\^&amp;", suffix: '^^^&1.2.250.1.213.1.4.8&ISO', connections: loadConfig(env).databasePoolSize },
+        { sql: findPlan.sql, params: findPlan.params, vary, pattern: "(\\d{15})\\^\\^\\^&amp;", suffix: '^^^&1.2.250.1.213.1.4.8&ISO', connections: databasePoolSize },
         env,
         port + 1,
       );
