@@ -253,16 +253,18 @@ async function main(): Promise<void> {
       const findPlan = plans[0]!;
       const vary = findPlan.params.indexOf(patientIdOf(7));
       floor = await startQueryFloor(
-        { sql: findPlan.sql, params: findPlan.params, vary, pattern: "(\\d{15})\\^\\^\\^&amp;", suffix: '^^^&1.2.250.1.213.1.4.8&ISO', connections: databasePoolSize },
+        { sql: findPlan.sql, params: findPlan.params, vary, pattern: "(\\d{15})\\^\\^\\^&amp;", suffix: '^^^&1.2.250.1.213.1.4.8&ISO', connections: databasePoolSize, processes: gatewayProcesses },
         env,
         port + 1,
       );
       const floorPid = floor.child.pid!;
-      const floorPostgres = new PostgresProcesses(databaseUrl, () => [floorPid]);
+      // As many server processes as the gateway had: the primary and what it forked.
+      const floorPids = refreshedEvery(PROCESS_LIST_MS, () => withDescendants([floorPid]));
+      const floorPostgres = new PostgresProcesses(databaseUrl, floorPids);
       const floorClient = queryClient(HTTP_CLIENT, new URL(`${floor.base}/xds/iti18`), CONCURRENCY);
       clients.push(floorClient);
       const floorFigures = await measure('find-documents-floor-http', CONCURRENCY, SECONDS * 1000, floorClient.prepare(findQueries), [
-        { name: 'gateway', pids: () => [floorPid] },
+        { name: 'gateway', pids: floorPids },
         { name: 'postgres', pids: () => floorPostgres.list() },
         { name: 'load', pids: () => [process.pid] },
       ]);
