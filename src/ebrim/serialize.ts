@@ -1,4 +1,5 @@
 import type { RimClassification, RimExternalIdentifier, RimLocalizedString, RimObject, RimSlot } from './model.js';
+import { answerBuffers } from '../xml/buffer-pool.js';
 import { OBJECT_TYPE } from './uuids.js';
 
 /** What the registry knows better than the stored submission: it overrides the stored ebRIM form. */
@@ -176,12 +177,18 @@ export class LeafClassWriter {
     return this;
   }
 
+  /**
+   * The answer's bytes, in a buffer lent by answerBuffers: whoever sends it gives it back once it has been
+   * sent (src/http/soap-route.ts); a buffer not given back is left to the GC.
+   */
   bytes(): Buffer {
-    const out = Buffer.allocUnsafe(this.size);
+    const out = answerBuffers.acquire(this.size);
     let at = 0;
     const pieces = this.pieces;
     if (!this.encoded.size) for (const p of pieces) at += out.write(p, at, 'latin1');
     else for (let i = 0; i < pieces.length; i++) at += out.write(pieces[i]!, at, this.encoded.has(i) ? 'utf8' : 'latin1');
+    // A lent buffer holds an earlier answer's bytes: none of them may be left in this one.
+    if (at !== out.length) throw new Error(`LeafClass answer of ${at} bytes written into ${out.length}`);
     return out;
   }
 }

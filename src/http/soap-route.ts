@@ -8,6 +8,7 @@ import { parseEnvelope, responseEnvelope, actionNotSupported, type SoapRequest }
 import { SoapFault, faultEnvelope, SOAP_CONTENT_TYPE } from '../soap/fault.js';
 import { buildMtomResponse, readSoapMessage } from '../soap/mtom.js';
 import type { Transaction, TransactionResult } from '../transactions/index.js';
+import { answerBuffers } from '../xml/buffer-pool.js';
 import { headOf, type XmlPiece } from '../xml/pieces.js';
 import { BodyError, readBody } from './body.js';
 import { beginRequest, pathOf, type LoggedResponse, type RequestLocals } from './request-log.js';
@@ -79,9 +80,16 @@ export function sendFault(req: IncomingMessage, res: LoggedResponse, err: unknow
   send(res, fault.httpStatus, SOAP_CONTENT_TYPE, faultEnvelope(fault, { relatesTo }));
 }
 
-/** An answer; one in pieces (a query answer's objects are one large buffer) goes out as they are, in one write, never copied into one buffer. */
+/**
+ * An answer; one in pieces (a query answer's objects are one large buffer) goes out as they are, in one write,
+ * never copied into one buffer. A buffer lent by answerBuffers is given back once the whole answer has been
+ * handed to the operating system ('finish'); an answer cut short ('close' without 'finish') leaves it to the GC.
+ */
 function send(res: ServerResponse, status: number, contentType: string, body: XmlPiece | XmlPiece[]): void {
   const pieces = Array.isArray(body) ? body : [body];
+  res.once('finish', () => {
+    for (const p of pieces) if (typeof p !== 'string') answerBuffers.release(p);
+  });
   let length = 0;
   for (const p of pieces) length += typeof p === 'string' ? Buffer.byteLength(p) : p.length;
   res.statusCode = status;

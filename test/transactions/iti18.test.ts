@@ -4,6 +4,7 @@ import path from 'node:path';
 import { expect } from 'chai';
 import { CdaSchemaValidator } from '../../src/cda/schema.js';
 import { DOCUMENT_ENTRY_SCHEME, NS, SOAP_ACTION } from '../../src/ebrim/uuids.js';
+import { answerBuffers } from '../../src/xml/buffer-pool.js';
 import { child, childrenOf, type XmlElement } from '../../src/xml/tree.js';
 import { httpGet, forEachRegistryMode, startTestGateway, type TestGateway } from '../support/gateway.js';
 import { buildIti18Request, buildIti41Request, codeSpec, queryList, queryString, soapContentType, type DocSpec } from '../support/requests.js';
@@ -152,6 +153,27 @@ forEachRegistryMode((mode) => {
       expect(child(child(eo, NS.rim, 'Name')!, NS.rim, 'LocalizedString')!.attrs.value).to.equal('other facility');
       expect(eo.attrs.lid).to.match(/^urn:uuid:/);
       expect(child(eo, NS.rim, 'VersionInfo')!.attrs.versionName).to.equal('1');
+    });
+
+    it('gives the buffer of a LeafClass answer back to the pool once sent, and writes the next answer into it whole', async () => {
+      const getAll = (ids: string[]) => buildIti18Request({ queryId: GET_DOCUMENTS, params: { $XDSDocumentEntryUniqueId: queryList(...ids) } });
+      const first = await gw.post('/xds/iti18', getAll(uniqueIds));
+      const size = Buffer.byteLength(/<rim:RegistryObjectList>([\s\S]*)<\/rim:RegistryObjectList>/.exec(first.text)![1]!);
+      expect(size, 'an answer large enough to be lent a buffer').to.be.at.least(16 * 1024);
+      // Take every free buffer of the answer's size out of the pool, so that the one the next answer gives back shows.
+      const capacity = 2 ** Math.ceil(Math.log2(size));
+      const held: Buffer[] = [];
+      while (answerBuffers.kept().get(capacity)) held.push(answerBuffers.acquire(size));
+      try {
+        const second = await gw.post('/xds/iti18', getAll([...uniqueIds].reverse()));
+        // 'finish' comes once the answer is with the operating system, which may be just after the client has read it.
+        for (let tries = 0; tries < 50 && !answerBuffers.kept().get(capacity); tries++) await new Promise((r) => setTimeout(r, 20));
+        expect(answerBuffers.kept().get(capacity), 'the answer given back').to.equal(1);
+        const third = await gw.post('/xds/iti18', getAll([uniqueIds[1]!, uniqueIds[0]!, uniqueIds[2]!]));
+        for (const reply of [first, second, third]) expect(queryResult(reply).objects.map(uniqueIdOf).sort()).to.deep.equal([...uniqueIds].sort());
+      } finally {
+        for (const b of held) answerBuffers.release(b);
+      }
     });
 
     it('leaves logicalId and version out at $MetadataLevel 1', async () => {

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { fillTemplate, LeafClassWriter, objectRefXml, rimObjectTemplate, rimObjectXml } from '../../../src/ebrim/serialize.js';
 import { NS, STATUS } from '../../../src/ebrim/uuids.js';
+import { answerBuffers } from '../../../src/xml/buffer-pool.js';
 import { child, childrenOf, parseXml } from '../../../src/xml/tree.js';
 import { makeDocumentEntry, makeFolder, newPatientId } from '../factory.js';
 
@@ -102,6 +103,22 @@ describe('ebRIM serialization of registry objects', () => {
     const facts = { status: STATUS.approved };
     const bytes = new LeafClassWriter().template(rimObjectTemplate(a.rim), facts).xml(rimObjectXml(b.rim, facts)).template(legacy, facts).bytes();
     expect(bytes.toString('utf8')).to.equal(rimObjectXml(a.rim, facts) + rimObjectXml(b.rim, facts) + fillTemplate(legacy, facts));
+  });
+
+  it('writes an answer into a lent buffer that held an earlier answer, leaving none of its bytes', () => {
+    const facts = { status: STATUS.approved };
+    const entries = Array.from({ length: 5 }, (_, i) => makeDocumentEntry({ patientId: newPatientId(), title: `entry ${i}` }));
+    const expected = entries.map((e) => rimObjectXml(e.rim, facts)).join('');
+    // An earlier answer filled all of the memory this one will be lent.
+    const earlier = answerBuffers.acquire(expected.length);
+    Buffer.from(earlier.buffer).fill('Z');
+    answerBuffers.release(earlier);
+    const out = new LeafClassWriter();
+    for (const e of entries) out.template(rimObjectTemplate(e.rim), facts);
+    const bytes = out.bytes();
+    expect(bytes.buffer, 'the buffer given back is lent again').to.equal(earlier.buffer);
+    expect(bytes.toString('utf8')).to.equal(expected);
+    answerBuffers.release(bytes);
   });
 
   it('writes a lone surrogate (no character at all) as U+FFFD', () => {
