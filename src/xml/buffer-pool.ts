@@ -37,7 +37,7 @@ export class BufferPool {
     if (free.length < this.opts.perSize) free.push(Buffer.from(memory));
   }
 
-  /** Free buffers kept, by capacity (for tests and metrics). */
+  /** Free buffers kept, by capacity (for tests). */
   kept(): Map<number, number> {
     return new Map([...this.free].map(([capacity, free]) => [capacity, free.length]));
   }
