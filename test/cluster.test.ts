@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
 import { Agent, request } from 'undici';
+import { isAlive } from '../src/queue/redis-server.js';
 import { dropTestState, PG_URL, REDIS_URL } from './support/gateway.js';
 import { buildIti41Request, makeLabResult, newPatientId } from './support/requests.js';
 import { submissionResult } from './support/responses.js';
@@ -18,15 +19,6 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>, timeo
   }
   throw new Error(`timed out waiting for ${what}`);
 }
-
-const isAlive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 describe('GATEWAY_PROCESSES: several gateway processes on one port', function () {
   this.timeout(180_000);

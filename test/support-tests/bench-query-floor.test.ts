@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { startQueryFloor, type FloorServer } from '../../bench/support/floors.js';
 import { pidsNamed, withDescendants } from '../../bench/support/proc.js';
+import { isAlive } from '../../src/queue/redis-server.js';
 import { httpPost, PG_URL } from '../support/gateway.js';
 
 /** Stands in for the gateway's statement: `count` rows whose leaf_xml carries the value taken from the request. */
@@ -39,15 +40,7 @@ describe('bench query floor (bare HTTP server over pg)', function () {
 
       await floor.stop();
       floor = undefined;
-      const alive = servers.filter((pid) => {
-        try {
-          process.kill(pid, 0);
-          return true;
-        } catch {
-          return false;
-        }
-      });
-      expect(alive, 'server processes left after stop').to.deep.equal([]);
+      expect(servers.filter(isAlive), 'server processes left after stop').to.deep.equal([]);
     });
   }
 });
