@@ -19,10 +19,16 @@ export class BufferPool {
 
   constructor(private readonly opts: { smallest: number; largest: number; perSize: number }) {}
 
+  /** The size of the memory lent for `size` bytes; undefined for a size the pool does not lend. */
+  capacityOf(size: number): number | undefined {
+    if (size < this.opts.smallest || size > this.opts.largest) return undefined;
+    return Math.max(this.opts.smallest, 2 ** Math.ceil(Math.log2(size)));
+  }
+
   /** A buffer of exactly `size` bytes, with whatever they held before. */
   acquire(size: number): Buffer {
-    if (size < this.opts.smallest || size > this.opts.largest) return Buffer.allocUnsafe(size);
-    const capacity = Math.max(this.opts.smallest, 2 ** Math.ceil(Math.log2(size)));
+    const capacity = this.capacityOf(size);
+    if (capacity === undefined) return Buffer.allocUnsafe(size);
     const whole = this.free.get(capacity)?.pop() ?? Buffer.allocUnsafeSlow(capacity);
     this.lent.add(whole.buffer);
     return whole.subarray(0, size);

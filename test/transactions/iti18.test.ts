@@ -161,7 +161,8 @@ forEachRegistryMode((mode) => {
       const size = Buffer.byteLength(/<rim:RegistryObjectList>([\s\S]*)<\/rim:RegistryObjectList>/.exec(first.text)![1]!);
       expect(size, 'an answer large enough to be lent a buffer').to.be.at.least(16 * 1024);
       // Take every free buffer of the answer's size out of the pool, so that the one the next answer gives back shows.
-      const capacity = 2 ** Math.ceil(Math.log2(size));
+      const capacity = answerBuffers.capacityOf(size)!;
+      expect(capacity, 'the size of the memory lent for it').to.be.a('number');
       const held: Buffer[] = [];
       while (answerBuffers.kept().get(capacity)) held.push(answerBuffers.acquire(size));
       try {

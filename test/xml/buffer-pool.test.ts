@@ -9,6 +9,7 @@ describe('answer buffer pool', () => {
     const a = p.acquire(20_000);
     expect(a.length).to.equal(20_000);
     expect(a.buffer.byteLength).to.equal(32 * 1024);
+    expect(p.capacityOf(20_000)).to.equal(32 * 1024);
     expect(a.byteOffset).to.equal(0);
     p.release(a);
     expect(p.kept()).to.deep.equal(new Map([[32 * 1024, 1]]));
@@ -50,6 +51,7 @@ describe('answer buffer pool', () => {
   it('allocates sizes below the smallest or above the largest without lending them', () => {
     const p = pool();
     for (const size of [0, 100, 16 * 1024 - 1, 64 * 1024 + 1, 1_000_000]) {
+      expect(p.capacityOf(size)).to.equal(undefined);
       const b = p.acquire(size);
       expect(b.length).to.equal(size);
       p.release(b);
