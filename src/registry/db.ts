@@ -3,6 +3,7 @@ import { mkdir } from 'node:fs/promises';
 import pg from 'pg';
 import { PGlite } from '@electric-sql/pglite';
 import { SCHEMA_NAME } from '../config.js';
+import { StatementWatch } from './statement-watch.js';
 
 export interface QueryOptions {
   /** Keep the statement prepared on each pg connection (constant SQL on hot paths only; PGlite ignores it). */
@@ -65,7 +66,7 @@ const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTF
 // 08: connection exception, 57P0x: server shutting down or starting, 53300: too many connections,
 // 57014: statement timeout, 28: authentication, 3D000: no such database.
 const UNAVAILABLE_STATES = /^(08...|57P0.|53300|57014|28...|3D000)$/;
-const UNAVAILABLE_MESSAGES = /timeout exceeded when trying to connect|Connection terminated|Query read timeout|connection error|Cannot use a pool after calling end|PGlite is closed/i;
+const UNAVAILABLE_MESSAGES = /timeout exceeded when trying to connect|Connection terminated|did not answer within|connection error|Cannot use a pool after calling end|PGlite is closed/i;
 
 function isUnavailable(err: unknown): boolean {
   if (!(err instanceof Error)) return false;
@@ -117,14 +118,18 @@ async function openPostgres(url: string, opts: OpenDbOptions): Promise<Db> {
     max: opts.poolSize ?? 10,
     connectionTimeoutMillis: opts.connectTimeoutMs ?? 5_000,
     statement_timeout: statementTimeout,
-    // The client-side timer covers a server that stopped answering altogether (no TCP reset).
-    query_timeout: statementTimeout + 2_000,
     idle_in_transaction_session_timeout: statementTimeout * 2,
     keepAlive: true,
     application_name: 'xds-gateway',
     options: `-c search_path=${opts.schema}`,
   });
   pool.on('error', (err) => opts.onIdleError?.(err));
+  // The client side covers a server that stopped answering altogether (no TCP reset), past its own timeout.
+  const watch = new StatementWatch(pool, statementTimeout + 2_000);
+  const closePool = async (): Promise<void> => {
+    watch.close();
+    await pool.end();
+  };
 
   const txDb = (client: pg.PoolClient): Db => {
     const db: Db = {
@@ -174,11 +179,11 @@ async function openPostgres(url: string, opts: OpenDbOptions): Promise<Db> {
     ping: async () => {
       await pgQuery(pool, 'select 1', undefined, undefined);
     },
-    close: () => pool.end(),
+    close: closePool,
   };
 
   await ensureSchema(db, opts.schema).catch(async (err: unknown) => {
-    await pool.end().catch(() => {});
+    await closePool().catch(() => {});
     throw err;
   });
   return db;

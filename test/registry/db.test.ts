@@ -6,6 +6,7 @@ import { loadConfig } from '../../src/config.js';
 import { openBackends } from '../../src/gateway.js';
 import { openDb, RegistryUnavailableError, type Db } from '../../src/registry/db.js';
 import { describeEachDb, openTestDb, TEST_PG_URL } from '../support/db.js';
+import { freezingProxy } from '../support/freezing-proxy.js';
 import { rejectionOf } from '../support/rejection.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -94,6 +95,51 @@ describe('registry database failures (postgres)', () => {
       expect(err).to.be.instanceOf(RegistryUnavailableError);
       expect(Date.now() - started).to.be.below(1500);
       await t.db.ping();
+    } finally {
+      await t.cleanup();
+    }
+  });
+
+  it('gives up on a server that stopped answering, naming the wait, and goes on once it answers again', async function () {
+    this.timeout(20_000);
+    const proxy = await freezingProxy(TEST_PG_URL);
+    // The watch's limit is the statement timeout plus 2 s: 2.1 s here.
+    const t = await openTestDb('postgres', { databaseUrl: proxy.url, statementTimeoutMs: 100, poolSize: 1 });
+    try {
+      const [{ pid: before }] = (await t.db.query<{ pid: number }>('select pg_backend_pid() as pid')) as [{ pid: number }];
+      proxy.frozen = true;
+      const started = Date.now();
+      const err = await rejectionOf(t.db.query('select 1'));
+      const waited = Date.now() - started;
+      expect(err).to.be.instanceOf(RegistryUnavailableError);
+      expect(err.message).to.contain('did not answer within 2100 ms');
+      expect(waited).to.be.within(2_000, 5_000);
+      proxy.frozen = false;
+      // The stalled connection was not given back to the pool: the next statement runs on a new one.
+      const [{ pid: after }] = (await t.db.query<{ pid: number }>('select pg_backend_pid() as pid')) as [{ pid: number }];
+      expect(after).to.not.equal(before);
+    } finally {
+      proxy.frozen = false;
+      await t.cleanup();
+      await proxy.close();
+    }
+  });
+
+  it('lets a transaction last longer than the wait limit when each of its statements answers in time', async function () {
+    this.timeout(20_000);
+    // Wait limit 3 s; the server ends a transaction left idle for 2 s (twice the statement timeout).
+    const t = await openTestDb('postgres', { statementTimeoutMs: 1_000 });
+    try {
+      await t.db.exec('create table slow_tx (id int)');
+      const started = Date.now();
+      await t.db.transaction(async (tx) => {
+        for (let id = 1; id <= 4; id++) {
+          await tx.query('insert into slow_tx values ($1)', [id]);
+          await sleep(1_000);
+        }
+      });
+      expect(Date.now() - started).to.be.above(3_000);
+      expect(await t.db.query('select id from slow_tx order by id')).to.deep.equal([{ id: 1 }, { id: 2 }, { id: 3 }, { id: 4 }]);
     } finally {
       await t.cleanup();
     }
