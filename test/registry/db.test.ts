@@ -1,3 +1,4 @@
+import { createHook } from 'node:async_hooks';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -122,6 +123,26 @@ describe('registry database failures (postgres)', () => {
       proxy.frozen = false;
       await t.cleanup();
       await proxy.close();
+    }
+  });
+
+  it('arms no timer per statement: the wait limit is watched by one timer for the pool', async () => {
+    const t = await openTestDb('postgres', { statementTimeoutMs: 1_000 });
+    // Timers armed while statements run, by their duration (node-postgres' query_timeout would arm one of 3,000 ms each).
+    const armed: number[] = [];
+    const hook = createHook({
+      init(_id, type, _trigger, resource) {
+        if (type === 'Timeout') armed.push((resource as { _idleTimeout: number })._idleTimeout);
+      },
+    });
+    try {
+      hook.enable();
+      await Promise.all(Array.from({ length: 4 }, () => t.db.query('select pg_sleep(0.05)')));
+      hook.disable();
+      expect(armed).to.not.include(3_000);
+    } finally {
+      hook.disable();
+      await t.cleanup();
     }
   });
 
