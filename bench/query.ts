@@ -14,7 +14,9 @@
  * the scenarios: find-documents, get-documents, find-documents-c1, get-documents-c1, find-documents-paced, floor). Set BENCH_KEEP_SCHEMA=1 to keep the seeded schema
  * (its name is printed) and BENCH_SCHEMA=<name> to reuse one.
  * The load is sent by a minimal keep-alive client (bench/support/http-client.ts) that leaves the CPU to the
- * gateway and PostgreSQL; BENCH_HTTP_CLIENT=undici sends it with undici instead, for comparison.
+ * gateway and PostgreSQL; BENCH_HTTP_CLIENT=undici sends it with undici instead, for comparison. FindDocuments
+ * at 16 clients is also sent by wrk when it is on the machine (bench/support/wrk.ts), to the gateway and to the
+ * bare HTTP floor: a C client whose own time does not count in the latency as the Node client's event loop does.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -36,6 +38,7 @@ import { PostgresProcesses, PROCESS_LIST_MS, refreshedEvery, round, UsageSampler
 import { startGatewayProcess, type GatewayProcess } from './support/gateway-process.js';
 import { httpClientFromEnv, queryClient, type QueryClient } from './support/query-client.js';
 import { selectScenarios } from './support/scenarios.js';
+import { hasWrk, runWrk, type WrkFigures } from './support/wrk.js';
 
 const FIND_DOCUMENTS = 'urn:uuid:14d4debf-8f97-4251-9a74-a90016b0af0d';
 const GET_DOCUMENTS = 'urn:uuid:5c4f972b-d56b-40ac-a5fc-c8ca9b40b9d4';
@@ -146,6 +149,8 @@ async function measure(
 const HTTP_CLIENT = httpClientFromEnv();
 
 const PREBUILT_REQUESTS = 16_384;
+/** Requests wrk rotates through (its Lua script holds them all, in each of its threads). */
+const WRK_REQUESTS = 2_048;
 
 async function main(): Promise<void> {
   const n = documentCount();
@@ -244,6 +249,15 @@ async function main(): Promise<void> {
           `CPU ms/query: gateway ${f.cpuMsPerQuery.gateway}, postgres ${f.cpuMsPerQuery.postgres}, load client ${f.cpuMsPerQuery.load}`,
       );
     }
+    // The same FindDocuments from wrk, a C client whose own time does not count in the latency (bench/support/wrk.ts).
+    const wrkFigures: { gateway?: WrkFigures; floor?: WrkFigures } = {};
+    const withWrk = scenarios.has('find-documents') && hasWrk();
+    if (withWrk) {
+      wrkFigures.gateway = await runWrk({ url, requests: findQueries.slice(0, WRK_REQUESTS), connections: CONCURRENCY, threads: 2, seconds: SECONDS });
+      console.log(`find-documents from wrk (${CONCURRENCY} connections): ${wrkLine(wrkFigures.gateway)}`);
+    } else if (scenarios.has('find-documents')) {
+      console.log('find-documents from wrk: wrk is not on this machine (Debian package wrk), skipped');
+    }
     await gateway.stop();
     gateway = undefined;
 
@@ -269,6 +283,10 @@ async function main(): Promise<void> {
         { name: 'load', pids: () => [process.pid] },
       ]);
       await floorPostgres.close();
+      if (withWrk) {
+        wrkFigures.floor = await runWrk({ url: new URL(`${floor.base}/xds/iti18`), requests: findQueries.slice(0, WRK_REQUESTS), connections: CONCURRENCY, threads: 2, seconds: SECONDS });
+        console.log(`find-documents floor from wrk (${CONCURRENCY} connections): ${wrkLine(wrkFigures.floor)}`);
+      }
       await floor.stop();
       floor = undefined;
       figures.push(floorFigures);
@@ -299,14 +317,15 @@ async function main(): Promise<void> {
     writeFileSync(
       file,
       JSON.stringify(
-        { date: new Date().toISOString(), node: process.version, cpus: os.cpus().length, httpClient: HTTP_CLIENT, gatewayProcesses, documents: Math.max(count, n), patients, seedSeconds, figures, pgbenchFloor, plans: plans.map((p) => ({ sql: p.sql, plan: p.plan })) },
+        { date: new Date().toISOString(), node: process.version, cpus: os.cpus().length, httpClient: HTTP_CLIENT, gatewayProcesses, documents: Math.max(count, n), patients, seedSeconds, figures, wrk: wrkFigures, pgbenchFloor, plans: plans.map((p) => ({ sql: p.sql, plan: p.plan })) },
         null,
         2,
       ),
     );
     console.log(`figures written to ${file}`);
-    const failed = figures.filter((f) => f.errors > 0);
-    if (failed.length) throw new Error(`queries failed: ${failed.map((f) => `${f.scenario} ${f.errors} of ${f.requests}, the first: ${f.firstError}`).join('; ')}`);
+    const failed = figures.filter((f) => f.errors > 0).map((f) => `${f.scenario} ${f.errors} of ${f.requests}, the first: ${f.firstError}`);
+    for (const [server, f] of Object.entries(wrkFigures)) if (f.errors > 0) failed.push(`find-documents from wrk (${server}) ${f.errors} of ${f.requests} not 2xx or lost`);
+    if (failed.length) throw new Error(`queries failed: ${failed.join('; ')}`);
   } finally {
     await postgres?.close();
     await gateway?.stop();
@@ -318,6 +337,10 @@ async function main(): Promise<void> {
     await dropTestState({ prefix: queuePrefix });
     rmSync(dataDir, { recursive: true, force: true });
   }
+}
+
+function wrkLine(f: WrkFigures): string {
+  return `${f.throughput.toFixed(0)} q/s, p50 ${f.latencyMs.p50.toFixed(1)} ms, p90 ${f.latencyMs.p90.toFixed(1)} ms, p99 ${f.latencyMs.p99.toFixed(1)} ms, max ${f.latencyMs.max.toFixed(1)} ms, errors ${f.errors}/${f.requests}`;
 }
 
 main().catch((err: unknown) => {
