@@ -21,7 +21,7 @@ v8.setFlagsFromString('--no-allocation-site-pretenuring');
  * When little is promoted, as on the query path, V8 took 1.1-1.3. The limit then left less room than the new
  * space that `--max-semi-space-size=64` gives, and V8 starts incremental marking whenever the room left is
  * less than that: one full GC every 100-600 ms, 20-49 in 30 s in one process, mostly 5-16 ms each, in about half
- * the runs of the 1,000,000-entry FindDocuments benchmark. With this factor, 2 in 30 s in every run
+ * the runs of the 1,000,000-entry FindDocuments benchmark. With this factor, at most one in 30 s in nine runs
  * (docs/registry.md, eighth session). The cost is memory: about 4 × 55 MB of old generation per gateway
  * process before a full GC. Read at each full GC, so setting it here holds as the flag above does.
  */
