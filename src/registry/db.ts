@@ -66,7 +66,7 @@ const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTF
 // 08: connection exception, 57P0x: server shutting down or starting, 53300: too many connections,
 // 57014: statement timeout, 28: authentication, 3D000: no such database.
 const UNAVAILABLE_STATES = /^(08...|57P0.|53300|57014|28...|3D000)$/;
-const UNAVAILABLE_MESSAGES = /timeout exceeded when trying to connect|Connection terminated|did not answer within|connection error|Cannot use a pool after calling end|PGlite is closed/i;
+const UNAVAILABLE_MESSAGES = /timeout exceeded when trying to connect|Connection terminated|connection error|Cannot use a pool after calling end|PGlite is closed/i;
 
 function isUnavailable(err: unknown): boolean {
   if (!(err instanceof Error)) return false;

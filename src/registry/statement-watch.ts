@@ -43,8 +43,10 @@ export class StatementWatch {
         this.seenAt.set(statement, now);
       } else if (now - seenAt > this.limitMs) {
         this.connections.delete(client);
-        // The statement fails with this error and the pool drops the connection (RegistryUnavailableError upstream).
-        client.connection.stream.destroy(new Error(`the database did not answer within ${this.limitMs} ms; its connection was closed`));
+        // The statement fails with this error and the pool drops the connection. ETIMEDOUT is a network code, which
+        // src/registry/db.ts reports as RegistryUnavailableError like the socket's own.
+        const err = Object.assign(new Error(`the database did not answer within ${this.limitMs} ms; its connection was closed`), { code: 'ETIMEDOUT' });
+        client.connection.stream.destroy(err);
       }
     }
   }
