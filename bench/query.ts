@@ -252,9 +252,17 @@ async function main(): Promise<void> {
     // The same FindDocuments from wrk, a C client whose own time does not count in the latency (bench/support/wrk.ts).
     const wrkFigures: { gateway?: WrkFigures; floor?: WrkFigures } = {};
     const withWrk = scenarios.has('find-documents') && hasWrk();
+    const wrkRequests = findQueries.slice(0, WRK_REQUESTS);
+    const findFromWrk = async (server: 'gateway' | 'floor', target: URL): Promise<void> => {
+      const f = await runWrk({ url: target, requests: wrkRequests, connections: CONCURRENCY, threads: 2, seconds: SECONDS });
+      wrkFigures[server] = f;
+      console.log(
+        `find-documents${server === 'floor' ? ' floor' : ''} from wrk (${CONCURRENCY} connections): ${f.throughput.toFixed(0)} q/s, p50 ${f.latencyMs.p50.toFixed(1)} ms, ` +
+          `p90 ${f.latencyMs.p90.toFixed(1)} ms, p99 ${f.latencyMs.p99.toFixed(1)} ms, max ${f.latencyMs.max.toFixed(1)} ms, errors ${f.errors}/${f.requests}`,
+      );
+    };
     if (withWrk) {
-      wrkFigures.gateway = await runWrk({ url, requests: findQueries.slice(0, WRK_REQUESTS), connections: CONCURRENCY, threads: 2, seconds: SECONDS });
-      console.log(`find-documents from wrk (${CONCURRENCY} connections): ${wrkLine(wrkFigures.gateway)}`);
+      await findFromWrk('gateway', url);
     } else if (scenarios.has('find-documents')) {
       console.log('find-documents from wrk: wrk is not on this machine (Debian package wrk), skipped');
     }
@@ -283,10 +291,7 @@ async function main(): Promise<void> {
         { name: 'load', pids: () => [process.pid] },
       ]);
       await floorPostgres.close();
-      if (withWrk) {
-        wrkFigures.floor = await runWrk({ url: new URL(`${floor.base}/xds/iti18`), requests: findQueries.slice(0, WRK_REQUESTS), connections: CONCURRENCY, threads: 2, seconds: SECONDS });
-        console.log(`find-documents floor from wrk (${CONCURRENCY} connections): ${wrkLine(wrkFigures.floor)}`);
-      }
+      if (withWrk) await findFromWrk('floor', new URL(`${floor.base}/xds/iti18`));
       await floor.stop();
       floor = undefined;
       figures.push(floorFigures);
@@ -337,10 +342,6 @@ async function main(): Promise<void> {
     await dropTestState({ prefix: queuePrefix });
     rmSync(dataDir, { recursive: true, force: true });
   }
-}
-
-function wrkLine(f: WrkFigures): string {
-  return `${f.throughput.toFixed(0)} q/s, p50 ${f.latencyMs.p50.toFixed(1)} ms, p90 ${f.latencyMs.p90.toFixed(1)} ms, p99 ${f.latencyMs.p99.toFixed(1)} ms, max ${f.latencyMs.max.toFixed(1)} ms, errors ${f.errors}/${f.requests}`;
 }
 
 main().catch((err: unknown) => {
