@@ -5,9 +5,10 @@
  * is a ratio that a noisy shared machine does not blur.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { quantile } from './drive.js';
 import type { FloorSpec } from './query-floor.js';
 import { GATEWAY_NODE_ARGS, nodeArgs } from './gateway-process.js';
 
@@ -22,6 +23,8 @@ export interface PgbenchFigures {
   clients: number;
   throughput: number;
   latencyMsAverage: number;
+  /** From pgbench's log of every transaction: PostgreSQL's own tail, with a C client and no HTTP. */
+  latencyMs: { p50: number; p90: number; p99: number; max: number };
 }
 
 /** Whether pgbench is on this machine (it comes with PostgreSQL's client programs). */
@@ -36,8 +39,10 @@ export function hasPgbench(): boolean {
 
 /**
  * Runs the gateway's statement from `clients` pgbench connections for `seconds`, prepared as the
- * gateway prepares it. The varying parameter is the SQL expression `vary`, which may use `:k`, a
- * random integer in [0, kMax]; the others are written as literals.
+ * gateway prepares it, on connections whose search_path is the schema (as the gateway's: no statement
+ * per query for it). The varying parameter is the SQL expression `vary`, which may use `:k`, the pgbench
+ * expression `key` of `:i`, a random integer in [0, iMax] (so that the keys can be those of the gateway's
+ * requests); the others are written as literals.
  */
 export function pgbench(opts: {
   databaseUrl: string;
@@ -46,7 +51,8 @@ export function pgbench(opts: {
   params: unknown[];
   varyIndex: number;
   vary: string;
-  kMax: number;
+  iMax: number;
+  key: string;
   clients: number;
   seconds: number;
 }): PgbenchFigures {
@@ -57,18 +63,35 @@ export function pgbench(opts: {
       return i === opts.varyIndex ? `(${opts.vary})` : `(${literal(opts.params[i])})`;
     });
     const script = path.join(dir, 'query.sql');
-    writeFileSync(script, `\\set k random(0, ${opts.kMax})\nset search_path = ${opts.schema};\n${sql};\n`);
-    const out = execFileSync('pgbench', ['-n', '-M', 'prepared', '-c', String(opts.clients), '-j', '2', '-T', String(opts.seconds), '-f', script, opts.databaseUrl], {
+    writeFileSync(script, `\\set i random(0, ${opts.iMax})\n\\set k ${opts.key}\n${sql};\n`);
+    // -l: one line per transaction in pgbench_log.* of the working directory, its latency in µs third.
+    const out = execFileSync('pgbench', ['-n', '-l', '-M', 'prepared', '-c', String(opts.clients), '-j', '2', '-T', String(opts.seconds), '-f', script, opts.databaseUrl], {
+      cwd: dir,
+      env: { ...process.env, PGOPTIONS: `-c search_path=${opts.schema}` },
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const tps = /^tps = ([\d.]+)/m.exec(out)?.[1];
     const latency = /^latency average = ([\d.]+) ms/m.exec(out)?.[1];
     if (tps === undefined || latency === undefined) throw new Error(`pgbench printed no figures:\n${out}`);
-    return { clients: opts.clients, throughput: Number(tps), latencyMsAverage: Number(latency) };
+    return { clients: opts.clients, throughput: Number(tps), latencyMsAverage: Number(latency), latencyMs: transactionLatencies(dir) };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** Percentiles of the latencies in the pgbench_log.* files of `dir` (fields: client, transaction, latency in µs, …). */
+export function transactionLatencies(dir: string): PgbenchFigures['latencyMs'] {
+  const ms: number[] = [];
+  for (const file of readdirSync(dir).filter((f) => f.startsWith('pgbench_log.'))) {
+    for (const line of readFileSync(path.join(dir, file), 'utf8').split('\n')) {
+      const micros = line.split(' ')[2];
+      if (micros !== undefined) ms.push(Number(micros) / 1000);
+    }
+  }
+  if (!ms.length || ms.some((v) => !Number.isFinite(v))) throw new Error(`pgbench wrote no readable transaction log in ${dir}`);
+  ms.sort((a, b) => a - b);
+  return { p50: quantile(ms, 0.5), p90: quantile(ms, 0.9), p99: quantile(ms, 0.99), max: ms[ms.length - 1]! };
 }
 
 export interface FloorServer {
