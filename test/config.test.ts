@@ -13,8 +13,18 @@ describe('configuration from the environment', () => {
     expect(c.patientAuthority).to.equal('1.2.250.1.213.1.4.8');
     expect(c.maxRequestBytes).to.equal(64 * 1024 * 1024);
     expect(c.inProcessWorkers).to.equal(true);
-    expect(c.databasePoolSize).to.equal(10);
+    expect(c.databasePoolSize).to.equal(Math.max(2, 2 * os.availableParallelism()));
     expect(loadConfig({ DATABASE_POOL_SIZE: '4' }).databasePoolSize).to.equal(4);
+  });
+
+  it('gives the gateway processes two database connections per CPU together, at least two each, unless told', () => {
+    const cpus = os.availableParallelism();
+    const pg = { DATABASE_URL: 'postgres://x/y' };
+    expect(loadConfig({ ...pg, GATEWAY_PROCESSES: '2' }).databasePoolSize).to.equal(Math.max(2, Math.ceil(cpus)));
+    expect(loadConfig({ ...pg, GATEWAY_PROCESSES: 'auto' }).databasePoolSize).to.equal(2);
+    expect(loadConfig({ ...pg, GATEWAY_PROCESSES: String(8 * cpus) }).databasePoolSize).to.equal(2);
+    expect(loadConfig({ ...pg, GATEWAY_PROCESSES: '2', DATABASE_POOL_SIZE: 'auto' }).databasePoolSize).to.equal(Math.max(2, Math.ceil(cpus)));
+    expect(loadConfig({ ...pg, GATEWAY_PROCESSES: '2', DATABASE_POOL_SIZE: '10' }).databasePoolSize).to.equal(10);
   });
 
   it('ties the queue prefix to the data dir with the embedded registry, and shares it with PostgreSQL', () => {
@@ -42,6 +52,7 @@ describe('configuration from the environment', () => {
     ['HOME_COMMUNITY_ID', '1.2.3'],
     ['DATABASE_SCHEMA', 'Robert"); drop'],
     ['DATABASE_POOL_SIZE', '0'],
+    ['DATABASE_POOL_SIZE', 'lots'],
   ] as const) {
     it(`refuses ${name}=${value} with a message naming ${name}`, () => {
       expect(() => loadConfig({ [name]: value })).to.throw(ConfigError, name);
