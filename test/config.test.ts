@@ -20,10 +20,10 @@ describe('configuration from the environment', () => {
   it('gives the gateway processes two database connections per CPU together, at least two each, unless told', () => {
     const cpus = os.availableParallelism();
     const pg = { DATABASE_URL: 'postgres://x/y' };
-    expect(loadConfig({ ...pg, GATEWAY_PROCESSES: '2' }).databasePoolSize).to.equal(Math.max(2, Math.ceil(cpus)));
+    expect(loadConfig({ ...pg, GATEWAY_PROCESSES: '2' }).databasePoolSize).to.equal(Math.max(2, cpus));
     expect(loadConfig({ ...pg, GATEWAY_PROCESSES: 'auto' }).databasePoolSize).to.equal(2);
     expect(loadConfig({ ...pg, GATEWAY_PROCESSES: String(8 * cpus) }).databasePoolSize).to.equal(2);
-    expect(loadConfig({ ...pg, GATEWAY_PROCESSES: '2', DATABASE_POOL_SIZE: 'auto' }).databasePoolSize).to.equal(Math.max(2, Math.ceil(cpus)));
+    expect(loadConfig({ ...pg, GATEWAY_PROCESSES: '2', DATABASE_POOL_SIZE: 'auto' }).databasePoolSize).to.equal(Math.max(2, cpus));
     expect(loadConfig({ ...pg, GATEWAY_PROCESSES: '2', DATABASE_POOL_SIZE: '10' }).databasePoolSize).to.equal(10);
   });
 
